@@ -1,0 +1,294 @@
+"""The check registry: every check of SPEC §1, its metadata as data, and the IAM actions
+its data needs (the IAM policy test and the "not evaluated" logic both read them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.checks import client_vpn, endpoints, flow_logs, routing
+from chalicelib.checks._base import CheckFn
+from chalicelib.model import Severity
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    title: str
+    resource_type: str  # CloudFormation type name
+    arn_kind: str  # the resource part of the ARN: arn:aws:ec2:<region>:<account>:<arn_kind>/<id>
+    severity: Severity
+    fn: CheckFn
+    needs: tuple[str, ...]  # IAM actions whose data the check reads
+    remediation: str  # console step
+    cli: str  # an AWS CLI command that fixes it (placeholders in <angle brackets>)
+    security_hub: tuple[str, ...] = ()
+    config_rule: tuple[str, ...] = ()
+    cis: tuple[str, ...] = ()
+
+
+VPC = "AWS::EC2::VPC"
+ROUTE_TABLE = "AWS::EC2::RouteTable"
+_VPCS = "ec2:DescribeVpcs"
+_SUBNETS = "ec2:DescribeSubnets"
+_RTBS = "ec2:DescribeRouteTables"
+_IGWS = "ec2:DescribeInternetGateways"
+_NATS = "ec2:DescribeNatGateways"
+_FLOW = "ec2:DescribeFlowLogs"
+_VPCE = "ec2:DescribeVpcEndpoints"
+_SVC = "ec2:DescribeVpcEndpointServiceConfigurations"
+_SVC_PERM = "ec2:DescribeVpcEndpointServicePermissions"
+_PCX = "ec2:DescribeVpcPeeringConnections"
+_TGW = "ec2:DescribeTransitGateways"
+_TGW_ATT = "ec2:DescribeTransitGatewayAttachments"
+_TGW_RTB = "ec2:DescribeTransitGatewayRouteTables"
+_TGW_ROUTES = "ec2:SearchTransitGatewayRoutes"
+_TGW_PROP = "ec2:GetTransitGatewayRouteTablePropagations"
+_CVPN = "ec2:DescribeClientVpnEndpoints"
+_CVPN_AUTH = "ec2:DescribeClientVpnAuthorizationRules"
+_PL = "ec2:DescribeManagedPrefixLists"
+_PL_ENTRIES = "ec2:GetManagedPrefixListEntries"
+
+REGISTRY: tuple[CheckSpec, ...] = (
+    CheckSpec(
+        id="vpc-flow-logs-enabled",
+        title="VPC Flow Logs are enabled",
+        resource_type=VPC,
+        arn_kind="vpc",
+        severity=Severity.MEDIUM,
+        fn=flow_logs.check_flow_logs_enabled,
+        needs=(_VPCS, _SUBNETS, _FLOW),
+        remediation="VPC console > Your VPCs > select the VPC > Flow logs > Create flow log "
+        "(filter All, destination CloudWatch Logs or S3).",
+        cli="aws ec2 create-flow-logs --resource-type VPC --resource-ids <vpc-id> --traffic-type ALL "
+        "--log-destination-type s3 --log-destination arn:aws:s3:::<bucket>",
+        security_hub=("EC2.6",),
+        config_rule=("vpc-flow-logs-enabled",),
+        cis=("3.7 (v3.0-v5.0)",),
+    ),
+    CheckSpec(
+        id="vpc-flow-logs-traffic-type",
+        title="VPC Flow Logs capture the required traffic type",
+        resource_type=VPC,
+        arn_kind="vpc",
+        severity=Severity.LOW,
+        fn=flow_logs.check_flow_logs_traffic_type,
+        needs=(_VPCS, _SUBNETS, _FLOW),
+        remediation="VPC console > the VPC > Flow logs: create a flow log with the filter the policy "
+        "requires (All), then delete the narrower one.",
+        cli="aws ec2 create-flow-logs --resource-type VPC --resource-ids <vpc-id> --traffic-type ALL "
+        "--log-destination-type s3 --log-destination arn:aws:s3:::<bucket>",
+    ),
+    CheckSpec(
+        id="vpc-flow-logs-delivering",
+        title="VPC Flow Logs deliver to their destination",
+        resource_type="AWS::EC2::FlowLog",
+        arn_kind="vpc-flow-log",
+        severity=Severity.MEDIUM,
+        fn=flow_logs.check_flow_logs_delivering,
+        needs=(_FLOW,),
+        remediation="Fix the delivery role or destination named in the error (IAM role trust and "
+        "logs:CreateLogStream/PutLogEvents, or the S3 bucket policy), then recreate the flow log.",
+        cli="aws ec2 describe-flow-logs --flow-log-ids <fl-id> --query 'FlowLogs[].DeliverLogsErrorMessage'",
+    ),
+    CheckSpec(
+        id="private-subnet-gateway-endpoints",
+        title="Private route tables reach S3 and DynamoDB through gateway endpoints",
+        resource_type=ROUTE_TABLE,
+        arn_kind="route-table",
+        severity=Severity.MEDIUM,
+        fn=endpoints.check_private_subnet_gateway_endpoints,
+        needs=(_VPCS, _SUBNETS, _RTBS, _IGWS, _VPCE),
+        remediation="VPC console > Endpoints > Create endpoint: AWS service com.amazonaws.<region>.<service>, "
+        "type Gateway, select this route table.",
+        cli="aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id <vpc-id> "
+        "--service-name com.amazonaws.<region>.<service> --route-table-ids <rtb-id>",
+    ),
+    CheckSpec(
+        id="required-interface-endpoints",
+        title="VPCs with private subnets have the required interface endpoints",
+        resource_type=VPC,
+        arn_kind="vpc",
+        severity=Severity.MEDIUM,
+        fn=endpoints.check_required_interface_endpoints,
+        needs=(_VPCS, _SUBNETS, _RTBS, _IGWS, _VPCE),
+        remediation="VPC console > Endpoints > Create endpoint: AWS service com.amazonaws.<region>.<service>, "
+        "type Interface, in the private subnets, with private DNS enabled.",
+        cli="aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --vpc-id <vpc-id> "
+        "--service-name com.amazonaws.<region>.<service> --subnet-ids <subnet-ids> "
+        "--security-group-ids <sg-id> --private-dns-enabled",
+        security_hub=(
+            "EC2.10 (ec2)",
+            "EC2.55 (ecr.api)",
+            "EC2.56 (ecr.dkr)",
+            "EC2.57 (ssm)",
+            "EC2.58 (ssm-contacts)",
+            "EC2.60 (ssm-incidents)",
+        ),
+        config_rule=("vpc-endpoint-enabled", "service-vpc-endpoint-enabled"),
+    ),
+    CheckSpec(
+        id="interface-endpoint-private-dns",
+        title="Interface endpoints to AWS services have private DNS enabled",
+        resource_type="AWS::EC2::VPCEndpoint",
+        arn_kind="vpc-endpoint",
+        severity=Severity.LOW,
+        fn=endpoints.check_interface_endpoint_private_dns,
+        needs=(_VPCE,),
+        remediation="VPC console > Endpoints > select the endpoint > Actions > Modify private DNS name > "
+        "Enable (the VPC needs DNS hostnames and DNS support).",
+        cli="aws ec2 modify-vpc-endpoint --vpc-endpoint-id <vpce-id> --private-dns-enabled",
+    ),
+    CheckSpec(
+        id="endpoint-service-acceptance-required",
+        title="PrivateLink endpoint services require acceptance",
+        resource_type="AWS::EC2::VPCEndpointService",
+        arn_kind="vpc-endpoint-service",
+        severity=Severity.MEDIUM,
+        fn=endpoints.check_endpoint_service_acceptance_required,
+        needs=(_SVC,),
+        remediation="VPC console > Endpoint services > select the service > Actions > Modify endpoint "
+        "acceptance setting > Acceptance required.",
+        cli="aws ec2 modify-vpc-endpoint-service-configuration --service-id <vpce-svc-id> --acceptance-required",
+    ),
+    CheckSpec(
+        id="endpoint-service-trusted-principals",
+        title="PrivateLink endpoint services allow only trusted principals",
+        resource_type="AWS::EC2::VPCEndpointService",
+        arn_kind="vpc-endpoint-service",
+        severity=Severity.HIGH,
+        fn=endpoints.check_endpoint_service_trusted_principals,
+        needs=(_SVC, _SVC_PERM),
+        remediation="VPC console > Endpoint services > select the service > Allow principals: remove '*' "
+        "and every account not in the policy's trusted_accounts.",
+        cli="aws ec2 modify-vpc-endpoint-service-permissions --service-id <vpce-svc-id> "
+        "--remove-allowed-principals '<principal-arn>'",
+    ),
+    CheckSpec(
+        id="peering-cidrs-non-overlapping",
+        title="Peered VPCs have non-overlapping CIDRs",
+        resource_type="AWS::EC2::VPCPeeringConnection",
+        arn_kind="vpc-peering-connection",
+        severity=Severity.HIGH,
+        fn=routing.check_peering_cidrs_non_overlapping,
+        needs=(_VPCS, _PCX),
+        remediation="Renumber one side: add a non-overlapping secondary CIDR, move workloads, remove the "
+        "overlapping block; or replace the peering with PrivateLink or a private NAT gateway.",
+        cli="aws ec2 disassociate-vpc-cidr-block --association-id <vpc-cidr-assoc-id>",
+    ),
+    CheckSpec(
+        id="connected-cidrs-non-overlapping",
+        title="CIDRs reachable from a VPC do not overlap",
+        resource_type=VPC,
+        arn_kind="vpc",
+        severity=Severity.HIGH,
+        fn=routing.check_connected_cidrs_non_overlapping,
+        needs=(_VPCS, _PCX, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP),
+        remediation="Renumber one of the overlapping networks, or separate them into different TGW route "
+        "tables / remove one of the peerings so no VPC reaches both.",
+        cli="aws ec2 disable-transit-gateway-route-table-propagation --transit-gateway-route-table-id "
+        "<tgw-rtb-id> --transit-gateway-attachment-id <tgw-attach-id>",
+    ),
+    CheckSpec(
+        id="peering-routes-least-access",
+        title="Routes to peerings cover only the peer's CIDRs",
+        resource_type=ROUTE_TABLE,
+        arn_kind="route-table",
+        severity=Severity.MEDIUM,
+        fn=routing.check_peering_routes_least_access,
+        needs=(_RTBS, _PCX, _PL, _PL_ENTRIES),
+        remediation="VPC console > Route tables > select the table > Routes > Edit: replace the broad "
+        "destination with the peer VPC's CIDRs (or the subnets that need it).",
+        cli="aws ec2 replace-route --route-table-id <rtb-id> --destination-cidr-block <peer-cidr> "
+        "--vpc-peering-connection-id <pcx-id>",
+        cis=("5.5 (v3.0)", "5.6 (v4.0, v5.0)"),
+    ),
+    CheckSpec(
+        id="route-destinations-non-overlapping",
+        title="Routes to different peerings and transit gateways do not overlap",
+        resource_type=ROUTE_TABLE,
+        arn_kind="route-table",
+        severity=Severity.MEDIUM,
+        fn=routing.check_route_destinations_non_overlapping,
+        needs=(_RTBS, _PL, _PL_ENTRIES),
+        remediation="VPC console > Route tables > the table > Routes: remove or narrow one of the "
+        "overlapping routes so each destination has one intended path.",
+        cli="aws ec2 delete-route --route-table-id <rtb-id> --destination-cidr-block <cidr>",
+    ),
+    CheckSpec(
+        id="routes-no-blackhole",
+        title="Routes do not point to missing or inactive targets",
+        resource_type=ROUTE_TABLE,
+        arn_kind="route-table",
+        severity=Severity.MEDIUM,
+        fn=routing.check_routes_no_blackhole,
+        needs=(_RTBS, _PCX, _TGW, _TGW_ATT, _NATS, _VPCE),
+        remediation="VPC console > Route tables > the table > Routes: delete the blackhole route or "
+        "point it at a live target.",
+        cli="aws ec2 delete-route --route-table-id <rtb-id> --destination-cidr-block <cidr>",
+    ),
+    CheckSpec(
+        id="tgw-routes-non-overlapping",
+        title="Transit Gateway route table routes from different attachments do not overlap",
+        resource_type="AWS::EC2::TransitGatewayRouteTable",
+        arn_kind="transit-gateway-route-table",
+        severity=Severity.HIGH,
+        fn=routing.check_tgw_routes_non_overlapping,
+        needs=(_VPCS, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP),
+        remediation="VPC console > Transit gateway route tables > the table: disable the propagation "
+        "or delete the static route of one attachment, or renumber the overlapping VPC.",
+        cli="aws ec2 disable-transit-gateway-route-table-propagation --transit-gateway-route-table-id "
+        "<tgw-rtb-id> --transit-gateway-attachment-id <tgw-attach-id>",
+    ),
+    CheckSpec(
+        id="tgw-auto-accept-disabled",
+        title="Transit Gateways do not auto-accept shared attachments",
+        resource_type="AWS::EC2::TransitGateway",
+        arn_kind="transit-gateway",
+        severity=Severity.HIGH,
+        fn=routing.check_tgw_auto_accept_disabled,
+        needs=(_TGW,),
+        remediation="VPC console > Transit gateways > the gateway > Actions > Modify: clear "
+        "'Auto accept shared attachments'.",
+        cli="aws ec2 modify-transit-gateway --transit-gateway-id <tgw-id> "
+        "--options AutoAcceptSharedAttachments=disable",
+        security_hub=("EC2.23",),
+        config_rule=("ec2-transit-gateway-auto-vpc-attach-disabled",),
+    ),
+    CheckSpec(
+        id="client-vpn-connection-logging",
+        title="Client VPN endpoints log connections",
+        resource_type="AWS::EC2::ClientVpnEndpoint",
+        arn_kind="client-vpn-endpoint",
+        severity=Severity.LOW,
+        fn=client_vpn.check_client_vpn_connection_logging,
+        needs=(_CVPN,),
+        remediation="VPC console > Client VPN endpoints > the endpoint > Actions > Modify: enable "
+        "connection logging to a CloudWatch Logs group.",
+        cli="aws ec2 modify-client-vpn-endpoint --client-vpn-endpoint-id <cvpn-endpoint-id> "
+        "--connection-log-options Enabled=true,CloudwatchLogGroup=<log-group>",
+        security_hub=("EC2.51",),
+        config_rule=("ec2-client-vpn-connection-log-enabled",),
+    ),
+    CheckSpec(
+        id="client-vpn-no-authorize-all",
+        title="Client VPN authorization rules do not grant every user",
+        resource_type="AWS::EC2::ClientVpnEndpoint",
+        arn_kind="client-vpn-endpoint",
+        severity=Severity.MEDIUM,
+        fn=client_vpn.check_client_vpn_no_authorize_all,
+        needs=(_CVPN, _CVPN_AUTH),
+        remediation="VPC console > Client VPN endpoints > the endpoint > Authorization rules: replace "
+        "'Allow access to all users' with rules for specific Active Directory or SAML groups.",
+        cli="aws ec2 revoke-client-vpn-ingress --client-vpn-endpoint-id <cvpn-endpoint-id> "
+        "--target-network-cidr <cidr> --revoke-all-groups",
+        config_rule=("ec2-client-vpn-not-authorize-all",),
+    ),
+)
+
+CHECK_IDS: frozenset[str] = frozenset(spec.id for spec in REGISTRY)
+CHECK_BY_ID: dict[str, CheckSpec] = {spec.id: spec for spec in REGISTRY}
+
+
+def required_actions() -> frozenset[str]:
+    """Every IAM action the checks' data needs (the collector calls exactly these)."""
+    return frozenset(action for spec in REGISTRY for action in spec.needs)

@@ -307,6 +307,9 @@ class NetworkSnapshot:
     client_vpn_endpoints: tuple[ClientVpnEndpoint, ...] = ()
     prefix_lists: tuple[PrefixList, ...] = ()
     errors: tuple[CollectionError, ...] = ()
+    # Calls the endpoint does not offer (an API not available in the region, or an
+    # emulator without it): no such resources exist there, so checks still evaluate.
+    unsupported: tuple[CollectionError, ...] = ()
     scope_vpc_ids: tuple[str, ...] = ()  # empty: the whole region
     api_calls: int = 0
 

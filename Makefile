@@ -1,0 +1,42 @@
+# Everything installs from scratch into .venv; only python3 (3.11) and make are needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test lint unit bench readme clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/python -m chalicelib.cli demo
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The e2e tests start their own moto server on a free loopback port and stop it after.
+test: lint
+	$(BIN)/python -m pytest -n 2 tests
+
+unit: venv
+	$(BIN)/python -m pytest tests/unit
+
+bench: venv
+	$(BIN)/python bench/bench_evaluate.py
+	$(BIN)/python bench/bench_collect.py
+
+# Regenerates the README's check table from the registry (a test fails when it drifts).
+readme: venv
+	$(BIN)/python -m chalicelib.docs --write README.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -31,8 +31,8 @@ unit: venv
 	$(BIN)/python -m pytest tests/unit
 
 bench: venv
-	$(BIN)/python bench/bench_evaluate.py
-	$(BIN)/python bench/bench_collect.py
+	$(BIN)/python -m bench.bench_evaluate
+	$(BIN)/python -m bench.bench_collect
 
 # Regenerates the README's check table from the registry (a test fails when it drifts).
 readme: venv

@@ -36,12 +36,18 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {value!r} (expected one of: {names})") from None
 
 
+# Id prefixes made of two words, which the first word alone would misname.
+_COMPOUND_PREFIXES = ("tgw-attach", "tgw-rtb", "vpce-svc", "cvpn-endpoint", "vpc-cidr-assoc")
+
+
 def target_kind(target_id: str) -> str:
-    """The kind of a route target from its id prefix ('local', 'igw', 'pcx', 'tgw', ...)."""
+    """The kind of a resource from its id prefix ('local', 'igw', 'pcx', 'tgw', 'tgw-attach', ...)."""
     if target_id == "local":
         return "local"
-    prefix = target_id.split("-", 1)[0]
-    return prefix
+    for prefix in _COMPOUND_PREFIXES:
+        if target_id.startswith(prefix + "-"):
+            return prefix
+    return target_id.split("-", 1)[0]
 
 
 def is_default_route(destination: str) -> bool:
@@ -387,13 +393,18 @@ class NetworkSnapshot:
 
     @cached_property
     def vpc_cidrs(self) -> dict[str, tuple[str, ...]]:
-        """VPC id -> all its CIDRs: from the VPC itself and from what peerings report of it."""
+        """VPC id -> all its CIDRs: as the VPC describes itself when we can see it, else as
+        live peerings report it (peer VPCs in other accounts or regions). Deleted or
+        rejected peerings keep stale CIDRs, so they are not asked."""
         cidrs: dict[str, dict[str, None]] = defaultdict(dict)
         for vpc in self.vpcs:
             cidrs[vpc.vpc_id].update(dict.fromkeys(vpc.cidrs))
         for peering in self.peerings:
+            if peering.status not in ("active", "pending-acceptance", "provisioning"):
+                continue
             for side in (peering.requester, peering.accepter):
-                cidrs[side.vpc_id].update(dict.fromkeys(side.cidrs))
+                if side.vpc_id not in self.vpc_by_id:
+                    cidrs[side.vpc_id].update(dict.fromkeys(side.cidrs))
         return {k: tuple(v) for k, v in cidrs.items()}
 
     @cached_property

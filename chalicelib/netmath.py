@@ -12,19 +12,19 @@ from __future__ import annotations
 import ipaddress
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import combinations, islice
-from typing import Generic, TypeVar
+from itertools import chain, combinations, islice
+from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 Pair = tuple["Item[T]", "Item[T]"]
 
 
-@dataclass(frozen=True, order=True)
-class Block:
-    """An address range [first, last] of one IP version."""
+class Block(NamedTuple):
+    """An address range [first, last] of one IP version (a tuple: hashing and sorting
+    are native, which the sweep and the index do a lot of)."""
 
     version: int
     first: int
@@ -109,21 +109,47 @@ class Item(Generic[T]):
 
 
 class _Group(Generic[T]):
-    """The items of one block, by owner (in order of first appearance)."""
+    """The items of one block; by owner (in order of first appearance) only when asked,
+    since most blocks hold one item and allocation is what a sweep of 100k items costs."""
 
-    __slots__ = ("by_owner", "size")
+    __slots__ = ("_by_owner", "items")
 
-    def __init__(self) -> None:
-        self.by_owner: dict[Hashable, list[Item[T]]] = {}
-        self.size = 0
+    def __init__(self, first: Item[T]) -> None:
+        self.items = [first]
+        self._by_owner: dict[Hashable, list[Item[T]]] | None = None
 
-    def add(self, item: Item[T]) -> None:
-        self.by_owner.setdefault(item.owner, []).append(item)
-        self.size += 1
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+    @property
+    def by_owner(self) -> dict[Hashable, list[Item[T]]]:
+        if self._by_owner is None:
+            grouped: dict[Hashable, list[Item[T]]] = {}
+            for item in self.items:
+                grouped.setdefault(item.owner, []).append(item)
+            self._by_owner = grouped
+        return self._by_owner
+
+
+def _group_by_block(items: Iterable[Item[T]]) -> dict[Block, _Group[T]]:
+    """Items by the block of their CIDR; items that are not CIDRs are dropped."""
+    groups: dict[Block, _Group[T]] = {}
+    for item in items:
+        block = parse(item.cidr)
+        if block is not None:
+            group = groups.get(block)
+            if group is None:
+                groups[block] = _Group(item)
+            else:
+                group.items.append(item)
+    return groups
 
 
 def _cross_count(outer: _Group[T], inner: _Group[T]) -> int:
     """Pairs (one item of each group) of different owners."""
+    if outer.size == 1 and inner.size == 1:  # the common case, made cheap
+        return 0 if outer.items[0].owner == inner.items[0].owner else 1
     small, large = (outer, inner) if len(outer.by_owner) <= len(inner.by_owner) else (inner, outer)
     same = sum(len(items) * len(large.by_owner.get(owner, ())) for owner, items in small.by_owner.items())
     return outer.size * inner.size - same
@@ -131,6 +157,8 @@ def _cross_count(outer: _Group[T], inner: _Group[T]) -> int:
 
 def _within_count(group: _Group[T]) -> int:
     """Unordered pairs of items of the group of different owners."""
+    if group.size == 1 or len(group.by_owner) == 1:
+        return 0
     return (group.size * group.size - sum(len(items) ** 2 for items in group.by_owner.values())) // 2
 
 
@@ -140,14 +168,7 @@ class OverlapSet(Generic[T]):
     overlapping pairs costs no more than its items. Items that are not CIDRs are ignored."""
 
     def __init__(self, items: Iterable[Item[T]]) -> None:
-        groups: dict[Block, _Group[T]] = {}
-        for item in items:
-            block = parse(item.cidr)
-            if block is not None:
-                group = groups.get(block)
-                if group is None:
-                    group = groups[block] = _Group()
-                group.add(item)
+        self._groups = groups = _group_by_block(items)
         # (outer, inner, count): inner is None for the pairs inside one group.
         self._links: list[tuple[_Group[T], _Group[T] | None, int]] = []
         stack: list[tuple[Block, _Group[T]]] = []
@@ -208,6 +229,11 @@ class OverlapSet(Generic[T]):
     def first(self, limit: int, without: Hashable | None = None) -> list[Pair[T]]:
         return list(islice(self.pairs(without), limit))
 
+    @cached_property
+    def index(self) -> CidrIndex[T]:
+        """An index of the same items (sharing the grouping work)."""
+        return CidrIndex(groups=self._groups)
+
 
 def overlapping_pairs(items: Sequence[Item[T]]) -> Iterator[Pair[T]]:
     """Pairs of items of different owners whose CIDRs overlap (each pair once, the
@@ -216,29 +242,73 @@ def overlapping_pairs(items: Sequence[Item[T]]) -> Iterator[Pair[T]]:
 
 
 class CidrIndex(Generic[T]):
-    """Items by block, to find those overlapping a query CIDR in O(log n + prefix length +
-    results): in a laminar family they are the query's supernets (looked up by block)
-    and the blocks starting inside it (a range of the sorted starts)."""
+    """Items by block, to find (or count) those overlapping a query CIDR without a sweep.
+    In a laminar family they are the query's supernets (looked up by block, only at the
+    prefix lengths present) and the blocks starting inside it (a range of the sorted
+    starts, counted with prefix sums): O(log n + prefix lengths + results)."""
 
-    def __init__(self, items: Iterable[Item[T]]) -> None:
-        self._by_block: dict[Block, list[Item[T]]] = defaultdict(list)
-        for item in items:
-            block = parse(item.cidr)
-            if block is not None:
-                self._by_block[block].append(item)
-        self._blocks = sorted(self._by_block, key=lambda b: (b.version, b.first, -b.last))
+    def __init__(self, items: Iterable[Item[T]] = (), *, groups: dict[Block, _Group[T]] | None = None) -> None:
+        self._groups = groups = _group_by_block(items) if groups is None else groups
+        self._blocks = sorted(groups, key=lambda b: (b.version, b.first, -b.last))
         self._keys = [(b.version, b.first, -b.last) for b in self._blocks]
+        self._lengths: dict[int, list[int]] = defaultdict(list)
+        for length, version in sorted({(b.prefixlen, b.version) for b in self._blocks}):
+            self._lengths[version].append(length)
+        # Prefix sums of items, overall and per owner (as positions), over the sorted blocks.
+        self._cumulative = [0]
+        self._positions: dict[Hashable, list[int]] = defaultdict(list)
+        for position, block in enumerate(self._blocks):
+            group = groups[block]
+            self._cumulative.append(self._cumulative[-1] + group.size)
+            for item in group.items:
+                self._positions[item.owner].append(position)
 
-    def overlapping(self, cidr: str) -> Iterator[Item[T]]:
-        query = parse(cidr)
-        if query is None or not self._blocks:
-            return
+    def _supernets(self, query: Block) -> Iterator[_Group[T]]:
+        """Groups of the blocks strictly containing the query, widest first."""
         bits = 32 if query.version == 4 else 128
-        for length in range(query.prefixlen):  # strict supernets, widest first
+        for length in self._lengths.get(query.version, ()):
+            if length >= query.prefixlen:
+                break
             size = 1 << (bits - length)
             first = query.first & ~(size - 1)
-            yield from self._by_block.get(Block(query.version, first, first + size - 1), ())
+            group = self._groups.get(Block(query.version, first, first + size - 1))
+            if group is not None:
+                yield group
+
+    def _inside(self, query: Block) -> tuple[int, int]:
+        """The range of sorted positions of the blocks the query contains (itself included)."""
         start = bisect_left(self._keys, (query.version, query.first, -query.last))
         end = bisect_left(self._keys, (query.version, query.last + 1, -(1 << 129)))
-        for block in self._blocks[start:end]:
-            yield from self._by_block[block]
+        return start, end
+
+    def overlapping(self, cidr: str, exclude: Collection[Hashable] = ()) -> Iterator[Item[T]]:
+        """Items overlapping the CIDR, lazily, skipping those of the excluded owners."""
+        query = parse(cidr)
+        if query is None:
+            return
+        start, end = self._inside(query)
+        groups = chain(self._supernets(query), (self._groups[b] for b in self._blocks[start:end]))
+        for group in groups:
+            if group.size == 1:
+                if group.items[0].owner not in exclude:
+                    yield group.items[0]
+                continue
+            for owner, owned in group.by_owner.items():
+                if owner not in exclude:
+                    yield from owned
+
+    def count_overlapping(self, cidr: str, exclude: Collection[Hashable] = ()) -> int:
+        """How many items ``overlapping`` yields, in O(log n + prefix lengths)."""
+        query = parse(cidr)
+        if query is None:
+            return 0
+        excluded = frozenset(exclude)  # an owner named twice is still subtracted once
+        count = 0
+        for group in self._supernets(query):
+            count += group.size - sum(len(group.by_owner.get(owner, ())) for owner in excluded)
+        start, end = self._inside(query)
+        count += self._cumulative[end] - self._cumulative[start]
+        for owner in excluded:
+            positions = self._positions.get(owner, ())
+            count -= bisect_left(positions, end) - bisect_left(positions, start)
+        return count

@@ -1,0 +1,529 @@
+"""Endpoint checks on hand-built snapshots: one row per edge of each rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.checks.endpoints import (
+    check_endpoint_service_acceptance_required,
+    check_endpoint_service_trusted_principals,
+    check_interface_endpoint_private_dns,
+    check_private_subnet_gateway_endpoints,
+    check_required_interface_endpoints,
+    principal_account,
+)
+from chalicelib.model import (
+    EndpointService,
+    NetworkSnapshot,
+    Route,
+    RouteTable,
+    Subnet,
+    Violation,
+    Vpc,
+    VpcEndpoint,
+)
+from chalicelib.policy import Policy
+
+ACCOUNT = "111111111111"
+OTHER = "222222222222"
+THIRD = "333333333333"
+REGION = "us-east-1"
+
+LOCAL = Route("10.0.0.0/16", "local")
+IGW_DEFAULT = Route("0.0.0.0/0", "igw-1")
+
+
+def vpc(vpc_id: str = "vpc-1", owner: str = ACCOUNT) -> Vpc:
+    return Vpc(vpc_id, owner, ("10.0.0.0/16",))
+
+
+def subnet(subnet_id: str, vpc_id: str = "vpc-1") -> Subnet:
+    return Subnet(subnet_id, vpc_id, ACCOUNT, "10.0.1.0/24")
+
+
+def rtb(
+    rtb_id: str,
+    subnets: tuple[str, ...] = (),
+    *extra: Route,
+    vpc_id: str = "vpc-1",
+    main: bool = False,
+    owner: str = ACCOUNT,
+    gateways: tuple[str, ...] = (),
+) -> RouteTable:
+    return RouteTable(rtb_id, vpc_id, owner, main, subnets, (LOCAL, *extra), gateway_ids=gateways)
+
+
+def vpce(
+    endpoint_id: str,
+    service: str,
+    endpoint_type: str = "Gateway",
+    state: str = "available",
+    tables: tuple[str, ...] = (),
+    vpc_id: str = "vpc-1",
+    private_dns: bool = False,
+    owner: str = ACCOUNT,
+) -> VpcEndpoint:
+    name = service if "." in service and service.startswith(("com.", "aws.")) else f"com.amazonaws.{REGION}.{service}"
+    return VpcEndpoint(
+        endpoint_id,
+        vpc_id,
+        name,
+        endpoint_type,
+        state,
+        route_table_ids=tables,
+        private_dns_enabled=private_dns,
+        owner_id=owner,
+    )
+
+
+def snap(
+    subnets: tuple[Subnet, ...] = (subnet("subnet-a"), subnet("subnet-b")),
+    tables: tuple[RouteTable, ...] = (),
+    endpoints: tuple[VpcEndpoint, ...] = (),
+    vpcs: tuple[Vpc, ...] = (vpc(),),
+    services: tuple[EndpointService, ...] = (),
+    scope: tuple[str, ...] = (),
+) -> NetworkSnapshot:
+    return NetworkSnapshot(
+        ACCOUNT,
+        REGION,
+        vpcs=vpcs,
+        subnets=subnets,
+        route_tables=tables,
+        vpc_endpoints=endpoints,
+        endpoint_services=services,
+        scope_vpc_ids=scope,
+    )
+
+
+def summary(found: list[Violation]) -> list[tuple[str, str | None, dict[str, Any]]]:
+    return [(v.resource_id, v.vpc_id, dict(v.evidence)) for v in found]
+
+
+# --------------------------------------------------------------------------- private-subnet-gateway-endpoints
+
+S3_ONLY = Policy(gateway_endpoints=("s3",))
+
+
+def _gw(rtb_id: str, service: str, subnets: list[str]) -> tuple[str, str, dict[str, Any]]:
+    return (rtb_id, "vpc-1", {"service": service, "subnet_ids": subnets})
+
+
+GATEWAY_CASES: list[Any] = [
+    pytest.param(
+        Policy(),
+        snap(tables=(rtb("rtb-1", ("subnet-b", "subnet-a")),)),
+        [_gw("rtb-1", "dynamodb", ["subnet-a", "subnet-b"]), _gw("rtb-1", "s3", ["subnet-a", "subnet-b"])],
+        id="no-endpoints:one-per-service-sorted",
+    ),
+    pytest.param(
+        Policy(),
+        snap(tables=(rtb("rtb-1", ("subnet-a",)),), endpoints=(vpce("vpce-1", "s3", tables=("rtb-1",)),)),
+        [_gw("rtb-1", "dynamodb", ["subnet-a"])],
+        id="s3-associated:only-dynamodb-missing",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",), Route("pl-63a5400a", "vpce-1")),), endpoints=(vpce("vpce-1", "s3"),)),
+        [],
+        id="route-to-endpoint-without-association-listed",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(
+            tables=(rtb("rtb-1", ("subnet-a",)),), endpoints=(vpce("vpce-1", "s3", "Gateway", "pending", ("rtb-1",)),)
+        ),
+        [],
+        id="pending-endpoint-serves",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(
+            tables=(rtb("rtb-1", ("subnet-a",), Route("pl-63a5400a", "vpce-1")),),
+            endpoints=(vpce("vpce-1", "s3", "Gateway", "deleting", ("rtb-1",)),),
+        ),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="deleting-endpoint-does-not-serve",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",)),), endpoints=(vpce("vpce-1", "s3", tables=("rtb-9",)),)),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="endpoint-on-another-table",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(
+            tables=(rtb("rtb-1", ("subnet-a",)),), endpoints=(vpce("vpce-1", "s3", vpc_id="vpc-2", tables=("rtb-1",)),)
+        ),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="endpoint-of-another-vpc",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",)),), endpoints=(vpce("vpce-1", "s3", "Interface", tables=("rtb-1",)),)),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="interface-endpoint-is-not-a-gateway-endpoint",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",)),), endpoints=(vpce("vpce-1", "dynamodb", tables=("rtb-1",)),)),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="endpoint-of-another-service",
+    ),
+    pytest.param(S3_ONLY, snap(tables=(rtb("rtb-1", ("subnet-a",), IGW_DEFAULT),)), [], id="public-table-skipped"),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",), Route("0.0.0.0/0", "igw-1", state="blackhole")),)),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="blackhole-igw-default-is-private",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",), Route("::/0", "igw-1")),)),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="ipv6-only-igw-default-is-private",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",), Route("::/0", "eigw-1")),)),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="egress-only-igw-is-private",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",), Route("0.0.0.0/0", "nat-1")),)),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="nat-default-is-private",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",), Route("10.0.0.0/8", "igw-1")),)),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="non-default-igw-route-is-private",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a",), IGW_DEFAULT), rtb("rtb-main", main=True))),
+        [_gw("rtb-main", "s3", ["subnet-b"])],
+        id="main-table-serves-unassociated-subnets",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a", "subnet-b"), IGW_DEFAULT), rtb("rtb-main", main=True))),
+        [],
+        id="main-table-serving-nothing-skipped",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-1", ("subnet-a", "subnet-b"), IGW_DEFAULT), rtb("rtb-edge", gateways=("igw-1",)))),
+        [],
+        id="edge-association-only-skipped",
+    ),
+    pytest.param(S3_ONLY, snap(tables=(rtb("rtb-9"),)), [], id="unassociated-table-skipped"),
+    pytest.param(
+        S3_ONLY,
+        snap(vpcs=(vpc(owner=OTHER),), tables=(rtb("rtb-1", ("subnet-a",), owner=OTHER),)),
+        [],
+        id="other-owners-table-skipped",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(
+            vpcs=(vpc("vpc-1"), vpc("vpc-2")),
+            subnets=(subnet("subnet-a"), subnet("subnet-x", "vpc-2")),
+            tables=(rtb("rtb-1", ("subnet-a",)), rtb("rtb-2", ("subnet-x",), vpc_id="vpc-2")),
+            scope=("vpc-1",),
+        ),
+        [_gw("rtb-1", "s3", ["subnet-a"])],
+        id="out-of-scope-table-skipped",
+    ),
+    pytest.param(Policy(gateway_endpoints=()), snap(tables=(rtb("rtb-1", ("subnet-a",)),)), [], id="none-required"),
+    pytest.param(
+        S3_ONLY,
+        snap(tables=(rtb("rtb-2", ("subnet-b",)), rtb("rtb-1", ("subnet-a",)))),
+        [_gw("rtb-1", "s3", ["subnet-a"]), _gw("rtb-2", "s3", ["subnet-b"])],
+        id="sorted-by-table",
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "snapshot", "expected"), GATEWAY_CASES)
+def test_private_subnet_gateway_endpoints(
+    policy: Policy, snapshot: NetworkSnapshot, expected: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    assert summary(list(check_private_subnet_gateway_endpoints(snapshot, policy))) == expected
+
+
+def test_gateway_endpoint_detail_names_table_service_and_subnets() -> None:
+    (found,) = check_private_subnet_gateway_endpoints(snap(tables=(rtb("rtb-1", ("subnet-a",)),)), S3_ONLY)
+    assert "rtb-1" in found.detail and "s3" in found.detail and "subnet-a" in found.detail
+
+
+# --------------------------------------------------------------------------- required-interface-endpoints
+
+SSM_ECR = Policy(interface_endpoints=("ssm", "ecr.api"))
+PRIVATE_A = rtb("rtb-1", ("subnet-a",))
+PUBLIC_B = rtb("rtb-2", ("subnet-b",), IGW_DEFAULT)
+
+
+def _ie(service: str, private: list[str], vpc_id: str = "vpc-1") -> tuple[str, str, dict[str, Any]]:
+    return (vpc_id, vpc_id, {"service": service, "private_subnet_ids": private})
+
+
+INTERFACE_CASES: list[Any] = [
+    pytest.param(
+        SSM_ECR,
+        snap(tables=(PRIVATE_A, PUBLIC_B)),
+        [_ie("ecr.api", ["subnet-a"]), _ie("ssm", ["subnet-a"])],
+        id="one-per-missing-service-sorted",
+    ),
+    pytest.param(
+        SSM_ECR,
+        snap(tables=(PRIVATE_A, PUBLIC_B), endpoints=(vpce("vpce-1", "ssm", "Interface"),)),
+        [_ie("ecr.api", ["subnet-a"])],
+        id="available-endpoint-satisfies",
+    ),
+    pytest.param(
+        SSM_ECR,
+        snap(
+            tables=(PRIVATE_A, PUBLIC_B),
+            endpoints=(vpce("vpce-1", "ssm", "Interface"), vpce("vpce-2", "ecr.api", "Interface")),
+        ),
+        [],
+        id="all-present",
+    ),
+    pytest.param(
+        SSM_ECR,
+        snap(tables=(PRIVATE_A, PUBLIC_B), endpoints=(vpce("vpce-1", "ssm", "Interface", "pending"),)),
+        [_ie("ecr.api", ["subnet-a"]), _ie("ssm", ["subnet-a"])],
+        id="pending-endpoint-does-not-satisfy",
+    ),
+    pytest.param(
+        SSM_ECR,
+        snap(tables=(PRIVATE_A, PUBLIC_B), endpoints=(vpce("vpce-1", "ssm", "Interface", vpc_id="vpc-2"),)),
+        [_ie("ecr.api", ["subnet-a"]), _ie("ssm", ["subnet-a"])],
+        id="endpoint-in-another-vpc",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("ssm",)),
+        snap(tables=(PRIVATE_A, PUBLIC_B), endpoints=(vpce("vpce-1", "ssm", "Gateway"),)),
+        [_ie("ssm", ["subnet-a"])],
+        id="wrong-endpoint-type",
+    ),
+    pytest.param(
+        SSM_ECR,
+        snap(tables=(rtb("rtb-1", ("subnet-a", "subnet-b"), IGW_DEFAULT),)),
+        [],
+        id="all-subnets-public",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("ssm",)),
+        snap(tables=()),
+        [_ie("ssm", ["subnet-a", "subnet-b"])],
+        id="no-route-table-at-all-is-private",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("ssm",)),
+        snap(tables=(PRIVATE_A, rtb("rtb-main", (), IGW_DEFAULT, main=True))),
+        [_ie("ssm", ["subnet-a"])],
+        id="subnet-on-public-main-table-is-public",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("ssm",)),
+        snap(tables=(rtb("rtb-1", ("subnet-a", "subnet-b"), Route("0.0.0.0/0", "igw-1", state="blackhole")),)),
+        [_ie("ssm", ["subnet-a", "subnet-b"])],
+        id="blackhole-igw-default-is-private",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("ssm",)),
+        snap(tables=(rtb("rtb-1", ("subnet-a", "subnet-b"), Route("0.0.0.0/0", "nat-1")),)),
+        [_ie("ssm", ["subnet-a", "subnet-b"])],
+        id="nat-subnets-are-private",
+    ),
+    pytest.param(SSM_ECR, snap(subnets=()), [], id="vpc-without-subnets"),
+    pytest.param(Policy(), snap(tables=(PRIVATE_A,)), [], id="none-required"),
+    pytest.param(SSM_ECR, snap(vpcs=(vpc(owner=OTHER),), tables=(PRIVATE_A,)), [], id="other-owners-vpc-skipped"),
+    pytest.param(
+        Policy(interface_endpoints=("ssm",)),
+        snap(
+            vpcs=(vpc("vpc-1"), vpc("vpc-2")),
+            subnets=(subnet("subnet-a"), subnet("subnet-x", "vpc-2")),
+            scope=("vpc-2",),
+        ),
+        [_ie("ssm", ["subnet-x"], "vpc-2")],
+        id="out-of-scope-skipped",
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "snapshot", "expected"), INTERFACE_CASES)
+def test_required_interface_endpoints(
+    policy: Policy, snapshot: NetworkSnapshot, expected: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    assert summary(list(check_required_interface_endpoints(snapshot, policy))) == expected
+
+
+# --------------------------------------------------------------------------- interface-endpoint-private-dns
+
+SSM_NAME = f"com.amazonaws.{REGION}.ssm"
+PRIVATE_DNS_FAIL = [("vpce-1", "vpc-1", {"service": "ssm", "service_name": SSM_NAME})]
+
+PRIVATE_DNS_CASES: list[Any] = [
+    pytest.param(vpce("vpce-1", "ssm", "Interface"), (), PRIVATE_DNS_FAIL, id="disabled"),
+    pytest.param(vpce("vpce-1", "ssm", "Interface", private_dns=True), (), [], id="enabled"),
+    pytest.param(vpce("vpce-1", "s3", "Gateway"), (), [], id="gateway-endpoint"),
+    pytest.param(
+        vpce("vpce-1", f"com.amazonaws.vpce.{REGION}.vpce-svc-0123", "Interface"), (), [], id="privatelink-service"
+    ),
+    pytest.param(vpce("vpce-1", "ssm", "Interface", "pending"), (), PRIVATE_DNS_FAIL, id="pending"),
+    pytest.param(vpce("vpce-1", "ssm", "Interface", "pendingacceptance"), (), PRIVATE_DNS_FAIL, id="pendingacceptance"),
+    *(
+        pytest.param(vpce("vpce-1", "ssm", "Interface", state), (), [], id=f"state-{state}")
+        for state in ("deleted", "deleting", "failed", "rejected", "expired")
+    ),
+    pytest.param(vpce("vpce-1", "ssm", "Interface", owner=OTHER), (), [], id="other-owner"),
+    pytest.param(vpce("vpce-1", "ssm", "Interface"), ("vpc-2",), [], id="out-of-scope"),
+    pytest.param(vpce("vpce-1", "ssm", "Interface"), ("vpc-1",), PRIVATE_DNS_FAIL, id="in-scope"),
+    pytest.param(
+        vpce("vpce-1", f"aws.sagemaker.{REGION}.notebook", "Interface"),
+        (),
+        [("vpce-1", "vpc-1", {"service": "sagemaker.notebook", "service_name": f"aws.sagemaker.{REGION}.notebook"})],
+        id="aws-prefixed-service",
+    ),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "scope", "expected"), PRIVATE_DNS_CASES)
+def test_interface_endpoint_private_dns(
+    endpoint: VpcEndpoint, scope: tuple[str, ...], expected: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    snapshot = snap(endpoints=(endpoint,), scope=scope)
+    assert summary(list(check_interface_endpoint_private_dns(snapshot, Policy()))) == expected
+
+
+def test_interface_endpoint_private_dns_sorted() -> None:
+    endpoints = (vpce("vpce-2", "ssm", "Interface"), vpce("vpce-1", "sts", "Interface"))
+    found = list(check_interface_endpoint_private_dns(snap(endpoints=endpoints), Policy()))
+    assert [v.resource_id for v in found] == ["vpce-1", "vpce-2"]
+    assert "vpce-1" in found[0].detail and f"com.amazonaws.{REGION}.sts" in found[0].detail
+
+
+# --------------------------------------------------------------------------- endpoint services
+
+
+def svc(
+    service_id: str = "vpce-svc-1",
+    acceptance: bool = True,
+    principals: tuple[str, ...] = (),
+    state: str = "Available",
+    owner: str = ACCOUNT,
+) -> EndpointService:
+    return EndpointService(
+        service_id, f"com.amazonaws.vpce.{REGION}.{service_id}", acceptance, principals, state, owner
+    )
+
+
+ACCEPTANCE_CASES: list[Any] = [
+    pytest.param(svc(acceptance=False), (), ["vpce-svc-1"], id="no-acceptance"),
+    pytest.param(svc(acceptance=True), (), [], id="acceptance-required"),
+    pytest.param(svc(acceptance=False, state="Pending"), (), ["vpce-svc-1"], id="pending"),
+    *(
+        pytest.param(svc(acceptance=False, state=state), (), [], id=f"state-{state}")
+        for state in ("Deleted", "Deleting", "Failed")
+    ),
+    pytest.param(svc(acceptance=False, owner=OTHER), (), [], id="other-owner"),
+    pytest.param(svc(acceptance=False), ("vpc-1",), ["vpce-svc-1"], id="reported-in-scoped-audit"),
+]
+
+
+@pytest.mark.parametrize(("service", "scope", "expected"), ACCEPTANCE_CASES)
+def test_endpoint_service_acceptance_required(
+    service: EndpointService, scope: tuple[str, ...], expected: list[str]
+) -> None:
+    found = list(check_endpoint_service_acceptance_required(snap(services=(service,), scope=scope), Policy()))
+    assert [v.resource_id for v in found] == expected
+    for v in found:
+        assert v.vpc_id is None
+        assert dict(v.evidence) == {"service_name": service.service_name}
+        assert service.service_id in v.detail
+
+
+def test_endpoint_service_acceptance_sorted() -> None:
+    services = (svc("vpce-svc-2", acceptance=False), svc("vpce-svc-1", acceptance=False))
+    found = list(check_endpoint_service_acceptance_required(snap(services=services), Policy()))
+    assert [v.resource_id for v in found] == ["vpce-svc-1", "vpce-svc-2"]
+
+
+def _arn(account: str, resource: str = "root") -> str:
+    return f"arn:aws:iam::{account}:{resource}"
+
+
+ORG_OTHER = f"arn:aws:organizations::{OTHER}:organization/o-abc"
+ORG_THIRD = f"arn:aws:organizations::{THIRD}:organization/o-xyz"
+TRUST_OTHER = (OTHER,)
+
+TRUSTED_CASES: list[Any] = [
+    pytest.param((), ("*",), ["*"], id="star-without-trusted-list"),
+    pytest.param((), (_arn(THIRD),), [], id="any-account-when-no-trusted-list"),
+    pytest.param((), (), [], id="no-principals"),
+    pytest.param(TRUST_OTHER, (_arn(OTHER),), [], id="trusted-root"),
+    pytest.param(TRUST_OTHER, (_arn(OTHER, "role/app"),), [], id="trusted-role"),
+    pytest.param(TRUST_OTHER, (_arn(THIRD, "role/app"),), [_arn(THIRD, "role/app")], id="untrusted-role"),
+    pytest.param(TRUST_OTHER, (_arn(ACCOUNT),), [], id="own-account-always-trusted"),
+    pytest.param(TRUST_OTHER, (OTHER,), [], id="bare-trusted-id"),
+    pytest.param(TRUST_OTHER, (THIRD,), [THIRD], id="bare-untrusted-id"),
+    pytest.param(TRUST_OTHER, (ORG_OTHER,), [], id="trusted-organization"),
+    pytest.param(TRUST_OTHER, (ORG_THIRD,), [ORG_THIRD], id="untrusted-organization"),
+    pytest.param(TRUST_OTHER, ("ec2.amazonaws.com",), ["ec2.amazonaws.com"], id="undeterminable-is-untrusted"),
+    pytest.param(TRUST_OTHER, ("arn:aws:iam::*:root",), ["arn:aws:iam::*:root"], id="wildcard-account"),
+    pytest.param(TRUST_OTHER, ("*", _arn(OTHER)), ["*"], id="star-with-trusted-list"),
+    pytest.param(
+        TRUST_OTHER,
+        (_arn(THIRD), "*", _arn(OTHER), THIRD),
+        ["*", THIRD, _arn(THIRD)],
+        id="several-sorted",
+    ),
+]
+
+
+@pytest.mark.parametrize(("trusted", "principals", "expected"), TRUSTED_CASES)
+def test_endpoint_service_trusted_principals(
+    trusted: tuple[str, ...], principals: tuple[str, ...], expected: list[str]
+) -> None:
+    snapshot = snap(services=(svc(principals=principals),))
+    found = list(check_endpoint_service_trusted_principals(snapshot, Policy(trusted_accounts=trusted)))
+    assert [(v.resource_id, v.vpc_id, dict(v.evidence)) for v in found] == (
+        [("vpce-svc-1", None, {"untrusted_principals": expected})] if expected else []
+    )
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        pytest.param(svc(principals=("*",), state="Deleted"), id="deleted"),
+        pytest.param(svc(principals=("*",), owner=OTHER), id="other-owner"),
+    ],
+)
+def test_endpoint_service_trusted_principals_skips(service: EndpointService) -> None:
+    assert list(check_endpoint_service_trusted_principals(snap(services=(service,)), Policy())) == []
+
+
+@pytest.mark.parametrize(
+    ("principal", "account"),
+    [
+        (_arn(OTHER), OTHER),
+        (_arn(OTHER, "user/alice"), OTHER),
+        (ORG_THIRD, THIRD),
+        (f"arn:aws-us-gov:iam::{THIRD}:root", THIRD),
+        (OTHER, OTHER),
+        ("*", None),
+        ("12345", None),
+        ("arn:aws:iam::*:root", None),
+        ("ec2.amazonaws.com", None),
+    ],
+)
+def test_principal_account(principal: str, account: str | None) -> None:
+    assert principal_account(principal) == account

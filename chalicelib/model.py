@@ -252,6 +252,7 @@ class TgwRouteTable:
     state: str = "available"
     routes: tuple[TgwRoute, ...] = ()  # as AWS reports them (static and propagated)
     propagations: tuple[str, ...] = ()  # attachment ids with an enabled propagation
+    associations: tuple[str, ...] = ()  # attachment ids associated with this table
     tags: Tags = field(default_factory=dict)
 
 
@@ -449,6 +450,20 @@ class NetworkSnapshot:
                         routes.append(TgwRoute(cidr, "propagated", "active", (attachment_id,), derived=True))
             result[table.route_table_id] = tuple(routes)
         return result
+
+    @cached_property
+    def tgw_tables_of_attachment(self) -> dict[str, tuple[str, ...]]:
+        """attachment id -> the TGW route tables it is associated with: what each table
+        lists, and what the attachment itself says. On AWS both agree on one table; an
+        emulator may disagree, and the union never loses a real association."""
+        tables: dict[str, dict[str, None]] = defaultdict(dict)
+        for attachment in self.tgw_attachments:
+            if attachment.association_route_table_id:
+                tables[attachment.attachment_id][attachment.association_route_table_id] = None
+        for table in self.tgw_route_tables:
+            for attachment_id in table.associations:
+                tables[attachment_id][table.route_table_id] = None
+        return {k: tuple(sorted(v)) for k, v in tables.items()}
 
     @cached_property
     def tgw_attachments_by_vpc(self) -> dict[str, tuple[TgwAttachment, ...]]:

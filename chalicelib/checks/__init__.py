@@ -43,6 +43,7 @@ _TGW_ATT = "ec2:DescribeTransitGatewayAttachments"
 _TGW_RTB = "ec2:DescribeTransitGatewayRouteTables"
 _TGW_ROUTES = "ec2:SearchTransitGatewayRoutes"
 _TGW_PROP = "ec2:GetTransitGatewayRouteTablePropagations"
+_TGW_ASSOC = "ec2:GetTransitGatewayRouteTableAssociations"
 _CVPN = "ec2:DescribeClientVpnEndpoints"
 _CVPN_AUTH = "ec2:DescribeClientVpnAuthorizationRules"
 _PL = "ec2:DescribeManagedPrefixLists"
@@ -182,7 +183,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc",
         severity=Severity.HIGH,
         fn=routing.check_connected_cidrs_non_overlapping,
-        needs=(_VPCS, _PCX, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP),
+        needs=(_VPCS, _PCX, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP, _TGW_ASSOC),
         remediation="Renumber one of the overlapping networks, or separate them into different TGW route "
         "tables / remove one of the peerings so no VPC reaches both.",
         cli="aws ec2 disable-transit-gateway-route-table-propagation --transit-gateway-route-table-id "
@@ -233,7 +234,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="transit-gateway-route-table",
         severity=Severity.HIGH,
         fn=routing.check_tgw_routes_non_overlapping,
-        needs=(_VPCS, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP),
+        needs=(_VPCS, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP, _TGW_ASSOC),
         remediation="VPC console > Transit gateway route tables > the table: disable the propagation "
         "or delete the static route of one attachment, or renumber the overlapping VPC.",
         cli="aws ec2 disable-transit-gateway-route-table-propagation --transit-gateway-route-table-id "

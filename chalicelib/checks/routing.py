@@ -196,12 +196,15 @@ def check_connected_cidrs_non_overlapping(snapshot: NetworkSnapshot, policy: Pol
             side = peering.other_side(me)
             if peering.status != "active" or side is None or side.vpc_id == me:
                 continue
-            local += [Item(c, side.vpc_id, _Reach(c, peering.peering_id, side.vpc_id)) for c in _unique(side.cidrs)]
+            # The peer as it describes itself when visible (all its CIDRs), else as the peering reports it.
+            peer_cidrs = snapshot.vpc_cidrs.get(side.vpc_id) or side.cidrs
+            local += [Item(c, side.vpc_id, _Reach(c, peering.peering_id, side.vpc_id)) for c in _unique(peer_cidrs)]
         table_ids = sorted(
             {
-                a.association_route_table_id
+                table_id
                 for a in snapshot.tgw_attachments_by_vpc.get(me, ())
-                if a.state == "available" and a.association_route_table_id
+                if a.state == "available"
+                for table_id in snapshot.tgw_tables_of_attachment.get(a.attachment_id, ())
             }
         )
         for table_id in table_ids:
@@ -421,11 +424,7 @@ def _scoped_tgw_route_tables(snapshot: NetworkSnapshot) -> set[str] | None:
     if not snapshot.scope_vpc_ids:
         return None
     attachments = {a.attachment_id for v in snapshot.scope_vpc_ids for a in snapshot.tgw_attachments_by_vpc.get(v, ())}
-    tables = {
-        a.association_route_table_id
-        for a in snapshot.tgw_attachments
-        if a.attachment_id in attachments and a.association_route_table_id
-    }
+    tables = {table for a in attachments for table in snapshot.tgw_tables_of_attachment.get(a, ())}
     tables |= {t.route_table_id for t in snapshot.tgw_route_tables if attachments.intersection(t.propagations)}
     return tables
 

@@ -7,6 +7,7 @@ or above --fail-on; 2 usage error, no credentials, or data that could not be col
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -144,6 +145,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     except UsageError as exc:
         stderr.write(f"vpcwatch: {exc}\n")
         return EXIT_ERROR
+    except BrokenPipeError:  # the reader went away (`| head`): not an error worth a traceback
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return EXIT_OK
 
 
 if __name__ == "__main__":

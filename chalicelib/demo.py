@@ -6,27 +6,27 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
+import boto3
+
 from chalicelib.audit import AuditResult, run_audit
+from chalicelib.collect.ec2 import collect_region
+from chalicelib.collect.session import account_id, make_client
+from chalicelib.model import NetworkSnapshot
 from chalicelib.policy import Policy
 
 REGION = "us-east-1"
 
 
-def _audit(session: object, account: str) -> AuditResult:
-    from chalicelib.collect.ec2 import collect_region
-    from chalicelib.collect.session import make_client
-
-    def collect(region: str):  # type: ignore[no-untyped-def]
-        return collect_region(make_client(session, "ec2", region), account_id=account, region=region)  # type: ignore[arg-type]
+def _audit(session: boto3.session.Session, account: str) -> AuditResult:
+    def collect(region: str) -> NetworkSnapshot:
+        return collect_region(make_client(session, "ec2", region), account_id=account, region=region)
 
     return run_audit(collect, account_id=account, regions=[REGION], policy=Policy())
 
 
 def run_demo(out: TextIO) -> int:
-    import boto3
-    from moto import mock_aws
+    from moto import mock_aws  # a development dependency: only the demo needs it
 
-    from chalicelib.collect.session import account_id, make_client
     from chalicelib.lab import apply_fix, build_lab, remove_default_vpc
     from chalicelib.render.table import render
 

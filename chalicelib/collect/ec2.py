@@ -7,9 +7,10 @@ each Client VPN endpoint, and the entries of each customer-managed prefix list t
 non-endpoint route references.
 
 A scoped collection (``vpc_ids``) uses server-side filters (chunked at 200 values) and
-adds only the context checks need about neighbours: the TGW route tables the scoped
-attachments are associated with (routes, propagations), the attachments propagating into
-them and those attachments' VPCs, and the TGWs involved.
+adds only the context checks need about neighbours: the route tables of the TGWs the
+scoped VPCs attach to (routes, propagations, associations: which table an attachment is
+associated with is only certain from the tables' own lists), the attachments propagating
+into them and those attachments' VPCs, and the TGWs involved.
 
 Every failed call becomes a ``CollectionError`` and collection goes on; an action the
 endpoint does not offer goes to ``unsupported`` (no such resources there). Only

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint unit bench readme clean
+.PHONY: venv demo test lint unit bench readme resources package serve clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,14 @@ readme: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+resources: venv
+	$(BIN)/python -m chalicelib.infra --write resources.json
+
+# CloudFormation (SAM) template + deployment zip under build/package (STAGE=dev|prod).
+STAGE ?= dev
+package: venv
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage $(STAGE) \
+		--merge-template resources.json build/package
+	$(BIN)/python -m chalicelib.infra --retarget build/package/sam.json
+	@echo "template: build/package/sam.json"

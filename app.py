@@ -1,6 +1,173 @@
-"""Chalice entry points. They only wire: all logic lives in chalicelib (the Lambda
-handlers of SPEC §4 arrive with the service; the engine is usable from the CLI now)."""
+"""Chalice entry points (SPEC §4). They only wire: every decision lives in chalicelib.
+No AWS client and no environment read happen at import: the service is built on first
+use, once per Lambda container."""
 
-from chalice import Chalice
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice import Chalice, IAMAuthorizer, Rate, Response
+from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent
+
+from chalicelib.api import ApiError, parse_audit_request, parse_findings_query, validate_finding_id
+from chalicelib.service import Outcome, Service
+
+AUDIT_QUEUE = "vpcwatch-audits"  # created by resources.json / `vpcwatch setup`
+ALERTS_TOPIC = "vpcwatch-alerts"
 
 app = Chalice(app_name="vpcwatch")
+iam = IAMAuthorizer()
+logger = Logger(service="vpcwatch")
+metrics = Metrics(namespace="vpcwatch", service="vpcwatch")
+_service: Service | None = None
+
+
+def service() -> Service:
+    global _service
+    if _service is None:
+        from chalicelib.settings import load_settings
+
+        _service = Service(load_settings(read_parameter=_read_parameter), observe=_observe)
+    return _service
+
+
+def _read_parameter(name: str) -> str:
+    from aws_lambda_powertools.utilities.parameters import get_parameter
+
+    return str(get_parameter(name, decrypt=True, max_age=300))
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(body={"error": message}, status_code=status, headers={"Content-Type": "application/json"})
+
+
+# -- events -------------------------------------------------------------------------
+
+
+# A plain Lambda function, not @app.on_cw_event: Chalice's event wrapper raises on an
+# event without its envelope fields, and a malformed event must be logged and skipped.
+# The EventBridge rule (EVENT_PATTERN) is attached in resources.json.
+@app.lambda_function(name="on_network_change")
+def on_network_change(event: Any, context: Any) -> dict[str, Any]:
+    raw = event if isinstance(event, dict) else {}
+    detail = raw.get("detail") if isinstance(raw.get("detail"), dict) else {}
+    logger.set_correlation_id(str(detail.get("eventID") or raw.get("id") or ""))
+    try:
+        return service().on_event_once(raw, context)
+    finally:
+        _flush_metrics()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="scheduled_sweep")
+def scheduled_sweep(event: CloudWatchEvent) -> dict[str, Any]:
+    logger.set_correlation_id(event.event_id)
+    try:
+        return service().sweep()
+    finally:
+        _flush_metrics()
+
+
+@app.on_sqs_message(queue=AUDIT_QUEUE, batch_size=10, name="audit_worker")
+def audit_worker(event: SQSEvent) -> dict[str, Any]:
+    try:
+        return service().work([json.loads(record.body) for record in event])
+    finally:
+        _flush_metrics()
+
+
+@app.on_sns_message(topic=ALERTS_TOPIC, name="slack_forwarder")
+def slack_forwarder(event: SNSEvent) -> dict[str, Any]:
+    return {"posted": service().forward_to_slack(event.to_dict())}
+
+
+def _observe(outcome: Outcome) -> None:
+    """CloudWatch metrics (EMF) of one audit."""
+    changes = outcome.changes_by_type()
+    metrics.add_metric("FindingsOpened", MetricUnit.Count, len(changes["opened"]))
+    metrics.add_metric("FindingsResolved", MetricUnit.Count, len(changes["resolved"]))
+    metrics.add_metric("FindingsReopened", MetricUnit.Count, len(changes["reopened"]))
+    metrics.add_metric("AuditDuration", MetricUnit.Milliseconds, outcome.result.duration_ms)
+    metrics.add_metric("ApiCalls", MetricUnit.Count, outcome.result.api_calls)
+    errors = sum(len(s.errors) for s in outcome.result.snapshots)
+    metrics.add_metric("CollectionErrors", MetricUnit.Count, errors)
+    metrics.add_metric("PublishFailures", MetricUnit.Count, outcome.publish_failures)
+    logger.info(
+        "audit recorded",
+        extra={"regions": list(outcome.result.regions), "scope": list(outcome.result.scope_vpc_ids), **changes},
+    )
+
+
+def _flush_metrics() -> None:
+    metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+# -- HTTP API (IAM authorization on every route) ------------------------------------
+
+
+@app.route("/audits", methods=["POST"], authorizer=iam)
+def post_audits() -> Any:
+    request = app.current_request
+    logger.set_correlation_id(request.context.get("requestId", ""))
+    try:
+        body = parse_audit_request(request.raw_body)
+    except ApiError as exc:
+        return _error(400, str(exc))
+    try:
+        outcome = service().audit_and_notify(list(body.regions) or None, body.vpc_ids)
+    finally:
+        _flush_metrics()
+    return outcome.to_dict()
+
+
+@app.route("/findings", methods=["GET"], authorizer=iam)
+def get_findings() -> Any:
+    try:
+        query = parse_findings_query(app.current_request.query_params)
+        findings, token = service().store.query(
+            status=query.status,
+            severity=query.severity,
+            check=query.check,
+            vpc_id=query.vpc_id,
+            region=query.region,
+            limit=query.limit,
+            next_token=query.next_token,
+        )
+    except ApiError as exc:
+        return _error(400, str(exc))
+    except ValueError:
+        return _error(400, "next_token: not a token this API issued")
+    return {"findings": [f.to_dict() for f in findings], "next_token": token}
+
+
+@app.route("/findings/{finding_id}", methods=["GET"], authorizer=iam)
+def get_finding(finding_id: str) -> Any:
+    try:
+        validate_finding_id(finding_id)
+    except ApiError as exc:
+        return _error(400, str(exc))
+    finding = service().store.get(finding_id)
+    if finding is None:
+        return _error(404, f"no finding {finding_id}")
+    return finding.to_dict()
+
+
+@app.route("/report", methods=["GET"], authorizer=iam)
+def get_report() -> Any:
+    from chalicelib.render.html import render_findings
+
+    try:
+        query = parse_findings_query(app.current_request.query_params)
+        findings, _ = service().store.query(
+            status=query.status,
+            severity=query.severity,
+            check=query.check,
+            vpc_id=query.vpc_id,
+            region=query.region,
+            limit=500,
+        )
+    except ApiError as exc:
+        return _error(400, str(exc))
+    return Response(body=render_findings(findings), status_code=200, headers={"Content-Type": "text/html"})

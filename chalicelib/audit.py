@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -74,14 +74,19 @@ def build_finding(
     )
 
 
-def evaluate(snapshot: NetworkSnapshot, policy: Policy, now: dt.datetime) -> Evaluation:
-    """Run every check on one snapshot. A check whose data failed to collect is reported
-    as not evaluated, never as passing; exempt findings are kept, as suppressed."""
+def evaluate(
+    snapshot: NetworkSnapshot, policy: Policy, now: dt.datetime, checks: Collection[str] | None = None
+) -> Evaluation:
+    """Run every check (or those named in ``checks``) on one snapshot. A check whose data
+    failed to collect is reported as not evaluated, never as passing; exempt findings
+    are kept, as suppressed."""
     stamp = iso(now)
     findings: list[Finding] = []
     suppressed: list[Finding] = []
     not_evaluated: list[NotEvaluated] = []
     for spec in REGISTRY:
+        if checks is not None and spec.id not in checks:
+            continue
         missing = tuple(action for action in spec.needs if action in snapshot.failed_actions)
         if missing:
             not_evaluated.append(NotEvaluated(spec.id, snapshot.region, missing))
@@ -132,6 +137,7 @@ class AuditResult:
     findings: tuple[Finding, ...]
     suppressed: tuple[Finding, ...]
     not_evaluated: tuple[NotEvaluated, ...]
+    checks: tuple[str, ...] | None = None  # the checks run (None: all)
 
     @property
     def api_calls(self) -> int:
@@ -179,6 +185,7 @@ def run_audit(
     vpc_ids: Sequence[str] = (),
     policy: Policy,
     progress: Progress | None = None,
+    checks: Collection[str] | None = None,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> AuditResult:
     """Collect the regions (in parallel: each is I/O-bound) and evaluate each snapshot."""
@@ -194,7 +201,7 @@ def run_audit(
     suppressed: list[Finding] = []
     not_evaluated: list[NotEvaluated] = []
     for snapshot in snapshots:
-        result = evaluate(snapshot, policy, started)
+        result = evaluate(snapshot, policy, started, checks)
         findings.extend(result.findings)
         suppressed.extend(result.suppressed)
         not_evaluated.extend(result.not_evaluated)
@@ -209,6 +216,7 @@ def run_audit(
         findings=tuple(sorted(findings, key=order)),
         suppressed=tuple(sorted(suppressed, key=order)),
         not_evaluated=tuple(not_evaluated),
+        checks=None if checks is None else tuple(checks),
     )
 
 

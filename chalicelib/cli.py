@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from chalicelib.api import REGION_RE, VPC_ID_RE
 from chalicelib.model import NetworkSnapshot, Severity
 
 Progress = Callable[[int, int, NetworkSnapshot], None]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("table", "json", "markdown", "sarif")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 
 
 class UsageError(Exception):
@@ -59,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     audit.add_argument("--fail-on", type=_severity, metavar="SEVERITY", help="exit 1 on findings at or above it")
     commands.add_parser("demo", help="run the lab story on an embedded AWS emulator")
+    setup = commands.add_parser("setup", help="create the service's table, topic and queue at the current endpoint")
+    setup.add_argument("--region", type=_region, help="region (default: the session's)")
     return parser
 
 
@@ -134,11 +134,33 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
     return EXIT_OK
 
 
+def run_setup_command(args: argparse.Namespace, stdout: TextIO) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    from chalicelib.provision import describe, provision
+
+    session = boto3.session.Session()
+    region = args.region or session.region_name
+    if not region:
+        raise UsageError("no region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
+    try:
+        env = provision(session, region)
+    except NoCredentialsError:
+        raise UsageError("no AWS credentials found") from None
+    except (ClientError, BotoCoreError) as exc:
+        raise UsageError(f"setup failed: {exc}") from None
+    stdout.write(describe(env) + "\n")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "audit":
             return run_audit_command(args, stdout, stderr)
+        if args.command == "setup":
+            return run_setup_command(args, stdout)
         from chalicelib.demo import run_demo
 
         return run_demo(stdout)

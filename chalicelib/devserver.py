@@ -20,10 +20,10 @@ def free_port() -> int:
 
 @contextmanager
 def moto_server(port: int | None = None, startup_seconds: float = 30) -> Iterator[str]:
-    """Start ``moto.server`` on 127.0.0.1, yield its URL, stop it on exit."""
+    """Start a moto server (``serve``) on 127.0.0.1, yield its URL, stop it on exit."""
     port = port or free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "chalicelib.devserver", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -51,3 +51,25 @@ def reset(url: str) -> None:
     """Empty the server (every account and region)."""
     request = urllib.request.Request(url + "/moto-api/reset", method="POST")
     urllib.request.urlopen(request, timeout=10).read()
+
+
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    """moto's server, answering one request at a time. ``moto.server`` answers each in a
+    thread of its own, and moto's DynamoDB is not thread-safe: two conditional writes
+    racing could both succeed, which DynamoDB never allows. Serving requests one by one
+    makes each request atomic, as on AWS, while clients still race between requests."""
+    import os
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import run_simple
+
+    os.environ.setdefault("MOTO_PORT", str(port))
+    run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False, use_reloader=False)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A moto server on the loopback, one request at a time.")
+    parser.add_argument("--port", type=int, default=5000)
+    serve(parser.parse_args().port)

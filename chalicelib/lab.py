@@ -172,3 +172,91 @@ def apply_fix(ec2: Any, lab: Lab) -> dict[str, Any]:
         RouteTableIds=[lab.app_private_rtb],
     )
     return response
+
+
+def cloudtrail_event(
+    event_name: str,
+    request: dict[str, Any],
+    response: dict[str, Any] | None,
+    *,
+    account_id: str,
+    region: str,
+    event_id: str,
+    error_code: str | None = None,
+) -> dict[str, Any]:
+    """An EventBridge "AWS API Call via CloudTrail" event, shaped as AWS delivers it."""
+    detail: dict[str, Any] = {
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLE:lab",
+            "arn": f"arn:aws:sts::{account_id}:assumed-role/lab/lab",
+            "accountId": account_id,
+        },
+        "eventTime": "2026-11-26T03:00:00Z",
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": "198.51.100.7",
+        "userAgent": "aws-cli/2.22.0",
+        "requestParameters": request,
+        "responseElements": response,
+        "requestID": f"req-{event_id}",
+        "eventID": event_id,
+        "readOnly": False,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account_id,
+        "eventCategory": "Management",
+    }
+    if error_code:
+        detail.update(errorCode=error_code, errorMessage="denied", responseElements=None)
+    return {
+        "version": "0",
+        "id": f"envelope-{event_id}",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ec2",
+        "account": account_id,
+        "time": "2026-11-26T03:00:01Z",
+        "region": region,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def fix_event(lab: Lab, response: dict[str, Any], account_id: str, event_id: str) -> dict[str, Any]:
+    """The CloudTrail event of ``apply_fix`` (CreateVpcEndpoint, in the wrapped style)."""
+    endpoint = response["VpcEndpoint"]
+    return cloudtrail_event(
+        "CreateVpcEndpoint",
+        {
+            "CreateVpcEndpointRequest": {
+                "VpcId": lab.app_vpc,
+                "ServiceName": f"com.amazonaws.{lab.region}.s3",
+                "RouteTableId": {"tag": 1, "content": lab.app_private_rtb},
+                "VpcEndpointType": "Gateway",
+            }
+        },
+        {
+            "CreateVpcEndpointResponse": {
+                "xmlns": "http://ec2.amazonaws.com/doc/2016-11-15/",
+                "requestId": f"req-{event_id}",
+                "vpcEndpoint": {
+                    "vpcEndpointId": endpoint["VpcEndpointId"],
+                    "vpcEndpointType": "Gateway",
+                    "vpcId": lab.app_vpc,
+                    "serviceName": f"com.amazonaws.{lab.region}.s3",
+                    "state": "available",
+                    "routeTableIdSet": {"item": lab.app_private_rtb},
+                    "subnetIdSet": "",
+                    "groupSet": "",
+                    "privateDnsEnabled": False,
+                    "requesterManaged": False,
+                    "ownerId": account_id,
+                },
+            }
+        },
+        account_id=account_id,
+        region=lab.region,
+        event_id=event_id,
+    )

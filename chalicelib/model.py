@@ -531,6 +531,7 @@ class Finding:
     last_seen: str
     status: str = "OPEN"  # OPEN | RESOLVED | SUPPRESSED
     reason: str | None = None  # why it is suppressed
+    resolved_at: str | None = None  # kept by the store once resolved
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -553,4 +554,45 @@ class Finding:
         }
         if self.reason is not None:
             data["reason"] = self.reason
+        if self.resolved_at is not None:
+            data["resolved_at"] = self.resolved_at
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """The inverse of ``to_dict`` (unknown keys are ignored)."""
+        return cls(
+            id=str(data["id"]),
+            check=str(data["check"]),
+            severity=Severity.parse(str(data["severity"])),
+            account_id=str(data["account_id"]),
+            region=str(data["region"]),
+            resource_type=str(data["resource_type"]),
+            resource_id=str(data["resource_id"]),
+            resource_arn=str(data["resource_arn"]),
+            vpc_id=data.get("vpc_id"),
+            title=str(data["title"]),
+            detail=str(data["detail"]),
+            remediation=str(data["remediation"]),
+            evidence=dict(data.get("evidence") or {}),
+            first_seen=str(data["first_seen"]),
+            last_seen=str(data["last_seen"]),
+            status=str(data.get("status", "OPEN")),
+            reason=data.get("reason"),
+            resolved_at=data.get("resolved_at"),
+        )
+
+
+OPENED, RESOLVED, REOPENED = "finding.opened", "finding.resolved", "finding.reopened"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a finding's state, announced once (SPEC §4 notifications)."""
+
+    type: str  # finding.opened | finding.resolved | finding.reopened
+    finding: Finding  # as it is after the change
+
+    def to_message(self) -> dict[str, Any]:
+        """The ``default`` JSON of the SNS message."""
+        return {"type": self.type, "finding": self.finding.to_dict()}

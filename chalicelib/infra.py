@@ -1,0 +1,154 @@
+"""Deployment as data: the CloudFormation merge template (``resources.json``, merged by
+``chalice package --merge-template``) and the IAM actions the service needs beyond the
+checks' own. ``python -m chalicelib.infra --write resources.json`` regenerates the file;
+a test fails when the committed one drifts, and another proves the hand-written
+``.chalice/policy-<stage>.json`` grants exactly these actions and the registry's."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from chalicelib.events import EVENT_PATTERN
+from chalicelib.provision import DLQ_NAME, QUEUE_NAME, TABLE_NAME, TOPIC_NAME
+
+# Chalice's logical ids of the functions (CamelCase of their names) and the API's.
+FUNCTIONS = ("OnNetworkChange", "ScheduledSweep", "AuditWorker", "SlackForwarder", "APIHandler")
+SLACK_PARAMETER = "/vpcwatch/slack-webhook-url"
+
+# Actions by resource; the policy files are tested against exactly these.
+SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "table": (  # the store, and Powertools Idempotency's records in the same table
+        "dynamodb:BatchGetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ),
+    "topic": ("sns:Publish",),
+    "queue": (
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+        "sqs:SendMessage",
+    ),
+    "parameter": ("ssm:GetParameter",),
+    "identity": ("sts:GetCallerIdentity",),
+    "logs": ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
+    "tracing": ("xray:PutTelemetryRecords", "xray:PutTraceSegments"),
+}
+
+
+def merge_template() -> dict[str, Any]:
+    from chalicelib.store import table_definition
+
+    table = table_definition(TABLE_NAME)
+    environment = {
+        "FINDINGS_TABLE": {"Ref": "FindingsTable"},
+        "ALERTS_TOPIC_ARN": {"Ref": "AlertsTopic"},
+        "AUDIT_QUEUE_URL": {"Ref": "AuditQueue"},
+        "SLACK_WEBHOOK_PARAM": SLACK_PARAMETER,
+        "POWERTOOLS_SERVICE_NAME": "vpcwatch",
+        "POWERTOOLS_METRICS_NAMESPACE": "vpcwatch",
+    }
+    resources: dict[str, Any] = {
+        "FindingsTable": {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                **table,
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "SSESpecification": {"SSEEnabled": True},
+                "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+            },
+        },
+        "AlertsTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": TOPIC_NAME, "KmsMasterKeyId": "alias/aws/sns"},
+        },
+        "AuditDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": DLQ_NAME, "MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},
+        },
+        "AuditQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": QUEUE_NAME,
+                "VisibilityTimeout": 900,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["AuditDeadLetterQueue", "Arn"]},
+                    "maxReceiveCount": 3,
+                },
+            },
+        },
+    }
+    for function in FUNCTIONS:
+        resources[function] = {"Properties": {"Environment": {"Variables": environment}}}
+    # on_network_change is a plain Lambda function (it must survive malformed events),
+    # so its EventBridge rule is declared here rather than by a Chalice decorator.
+    resources["OnNetworkChange"]["Properties"]["Events"] = {
+        "OnNetworkChangeEvent": {"Type": "CloudWatchEvent", "Properties": {"Pattern": EVENT_PATTERN}}
+    }
+    # The environment's Refs also order creation: the topic and queue the triggers name
+    # exist before the functions.
+    return {
+        "Outputs": {
+            "FindingsTableName": {"Value": {"Ref": "FindingsTable"}},
+            "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
+            "AuditQueueUrl": {"Value": {"Ref": "AuditQueue"}},
+        },
+        "Resources": resources,
+    }
+
+
+# Chalice names the runtime after the local interpreter (python3.11, the project's), but
+# Lambda stopped creating python3.11 functions on 2026-07-31. The package is pure Python
+# apart from optional C speed-ups (PyYAML) that fall back when their ABI does not match,
+# so the template is retargeted at a supported runtime.
+LAMBDA_RUNTIME = "python3.13"
+
+
+def set_runtime(template: dict[str, Any], runtime: str) -> int:
+    """Point every function of a packaged template at ``runtime``; returns how many."""
+    changed = 0
+    for resource in template.get("Resources", {}).values():
+        properties = resource.get("Properties", {})
+        if resource.get("Type") in ("AWS::Serverless::Function", "AWS::Lambda::Function") and "Runtime" in properties:
+            properties["Runtime"] = runtime
+            changed += 1
+    return changed
+
+
+def render() -> str:
+    return json.dumps(merge_template(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Print or write the CloudFormation merge template.")
+    parser.add_argument("--write", metavar="FILE", help="write the merge template to FILE")
+    parser.add_argument("--retarget", metavar="TEMPLATE", help="set the runtime of a packaged template's functions")
+    parser.add_argument("--runtime", default=LAMBDA_RUNTIME)
+    args = parser.parse_args()
+    if args.retarget:
+        with open(args.retarget, encoding="utf-8") as handle:
+            template = json.load(handle)
+        count = set_runtime(template, args.runtime)
+        with open(args.retarget, "w", encoding="utf-8") as handle:
+            json.dump(template, handle, indent=2)
+        sys.stderr.write(f"{count} functions now run on {args.runtime}\n")
+    elif args.write:
+        with open(args.write, "w", encoding="utf-8") as handle:
+            handle.write(render())
+    else:
+        sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""`chalice package` with the merge template produces a template cfn-lint accepts, with
+every function wired to the table, topic and queue, and IAM auth on every route."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.events import EVENT_NAMES
+from chalicelib.infra import FUNCTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("package")
+    chalice = Path(sys.executable).with_name("chalice")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    proc = subprocess.run(
+        [str(chalice), "package", "--stage", "prod", "--merge-template", "resources.json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    path = out / "sam.json"
+    retarget = [sys.executable, "-m", "chalicelib.infra", "--retarget", str(path)]  # as `make package` does
+    subprocess.run(retarget, cwd=ROOT, check=True, capture_output=True, timeout=60)
+    return path, json.loads(path.read_text())
+
+
+def test_cfn_lint_accepts_the_template(template: tuple[Path, dict[str, Any]]) -> None:
+    path, _ = template
+    cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
+    proc = subprocess.run([cfn_lint, str(path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_functions_are_wired_to_the_resources(template: tuple[Path, dict[str, Any]]) -> None:
+    resources = template[1]["Resources"]
+    for name in FUNCTIONS:
+        variables = resources[name]["Properties"]["Environment"]["Variables"]
+        assert variables["FINDINGS_TABLE"] == {"Ref": "FindingsTable"}, name
+        assert variables["ALERTS_TOPIC_ARN"] == {"Ref": "AlertsTopic"}, name
+    pattern = resources["OnNetworkChange"]["Properties"]["Events"]["OnNetworkChangeEvent"]["Properties"]["Pattern"]
+    assert pattern["detail"]["eventName"] == list(EVENT_NAMES)
+    assert resources["AuditQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 3
+
+
+def test_every_route_requires_iam(template: tuple[Path, dict[str, Any]]) -> None:
+    paths = template[1]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert set(paths) == {"/audits", "/findings", "/findings/{finding_id}", "/report"}
+    for path, methods in paths.items():
+        for method, spec in methods.items():
+            assert spec["security"] == [{"sigv4": []}], (path, method)

@@ -1,0 +1,317 @@
+"""The service end to end: the Chalice app through ``chalice.test.Client``, against a moto
+server over HTTP, with the resources `vpcwatch setup` creates and an SQS queue
+subscribed to the alerts topic to see exactly what SNS delivers."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+import app as app_module
+from chalicelib.lab import Lab, apply_fix, build_lab, cloudtrail_event, fix_event, remove_default_vpc
+from chalicelib.provision import provision
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class Deployed:
+    lab: Lab
+    env: dict[str, str]
+    capture_url: str
+
+    def messages(self) -> list[tuple[str, str, str]]:
+        """(type, check, resource) of every SNS message delivered since the last call."""
+        sqs = boto3.client("sqs", region_name=REGION)
+        seen: list[tuple[str, str, str]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.capture_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return seen
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                default = json.loads(envelope["Message"])
+                finding = default["finding"]
+                assert envelope["MessageAttributes"]["type"]["Value"] == default["type"]
+                seen.append((default["type"], finding["check"], finding["resource_id"]))
+                sqs.delete_message(QueueUrl=self.capture_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture
+def deployed(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployed]:
+    session = boto3.session.Session(region_name=REGION)
+    env = provision(session, REGION)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    sqs = boto3.client("sqs", region_name=REGION)
+    capture = sqs.create_queue(QueueName="capture")["QueueUrl"]
+    capture_arn = sqs.get_queue_attributes(QueueUrl=capture, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name=REGION).subscribe(
+        TopicArn=env["ALERTS_TOPIC_ARN"], Protocol="sqs", Endpoint=capture_arn
+    )
+    ec2 = boto3.client("ec2", region_name=REGION)
+    remove_default_vpc(ec2)
+    lab = build_lab(ec2, boto3.client("s3", region_name=REGION), REGION)
+    monkeypatch.setattr(app_module, "_service", None)  # built afresh from this environment
+    yield Deployed(lab, env, capture)
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    with Client(app_module.app) as test_client:
+        yield test_client
+
+
+def route_event(lab: Lab, event_id: str | None = None) -> dict[str, Any]:
+    """CreateRoute on app's private table (flat style, as CloudTrail writes it)."""
+    return cloudtrail_event(
+        "CreateRoute",
+        {"routeTableId": lab.app_private_rtb, "destinationCidrBlock": "10.1.0.0/16", "vpcPeeringConnectionId": "pcx-1"},
+        {"requestId": "r-1", "_return": True},
+        account_id=ACCOUNT,
+        region=REGION,
+        event_id=event_id or str(uuid.uuid4()),
+    )
+
+
+def post_audit(client: Client, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = client.http.post("/audits", headers={"Content-Type": "application/json"}, body=json.dumps(body or {}))
+    assert response.status_code == 200, response.body
+    return dict(json.loads(response.body))
+
+
+def keys(findings: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(f["check"], f["resource_id"]) for f in findings}
+
+
+# ---------------------------------------------------------------------------------
+
+
+def test_event_opens_findings_and_announces_exactly_those(deployed: Deployed, client: Client) -> None:
+    lab = deployed.lab
+    result = client.lambda_.invoke("on_network_change", route_event(lab)).payload
+    assert result["scope"]["vpc_ids"] and lab.app_vpc in result["scope"]["vpc_ids"]
+    opened = result["changes"]["opened"]
+    assert opened and result["published"] == len(opened)
+    messages = deployed.messages()
+    assert len(messages) == len(opened)
+    assert {m[0] for m in messages} == {"finding.opened"}
+    app_private = ("private-subnet-gateway-endpoints", lab.app_private_rtb)
+    assert app_private in {(m[1], m[2]) for m in messages}
+
+
+def test_replayed_event_announces_nothing_new(deployed: Deployed, client: Client) -> None:
+    event = route_event(deployed.lab, event_id="11111111-2222-3333-4444-555555555555")
+    first = client.lambda_.invoke("on_network_change", event).payload
+    assert deployed.messages()
+    again = client.lambda_.invoke("on_network_change", event).payload
+    assert again == first  # Powertools Idempotency answered from its record
+    assert deployed.messages() == []
+    # even without the idempotency record, the conditional writes announce nothing twice
+    redelivered = route_event(deployed.lab)
+    client.lambda_.invoke("on_network_change", redelivered)
+    assert deployed.messages() == []
+
+
+def test_the_fix_event_resolves_and_announces(deployed: Deployed, client: Client) -> None:
+    lab = deployed.lab
+    post_audit(client)
+    deployed.messages()
+    response = apply_fix(boto3.client("ec2", region_name=REGION), lab)
+    result = client.lambda_.invoke("on_network_change", fix_event(lab, response, ACCOUNT, "fix-1")).payload
+    assert result["scope"]["vpc_ids"][0] == lab.app_vpc
+    assert deployed.messages() == [("finding.resolved", "private-subnet-gateway-endpoints", lab.app_private_rtb)]
+    stored = json.loads(client.http.get("/findings?status=RESOLVED").body)["findings"]
+    assert [(f["resource_id"], f["evidence"]["service"]) for f in stored] == [(lab.app_private_rtb, "s3")]
+    assert stored[0]["resolved_at"]
+
+
+def test_a_scoped_event_never_resolves_another_vpc(deployed: Deployed, client: Client) -> None:
+    lab = deployed.lab
+    post_audit(client)
+    deployed.messages()
+    # the hub is fixed, but the event only concerns legacy: the hub's finding stays open
+    ec2 = boto3.client("ec2", region_name=REGION)
+    ec2.create_flow_logs(
+        ResourceIds=[lab.hub_vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination="arn:aws:s3:::vpcwatch-lab-flow-logs",
+    )
+    event = cloudtrail_event(
+        "CreateSubnet",
+        {"vpcId": lab.legacy_vpc, "cidrBlock": "10.0.9.0/24"},
+        {"subnet": {"subnetId": "subnet-0123456789abcdef0", "vpcId": lab.legacy_vpc}},
+        account_id=ACCOUNT,
+        region=REGION,
+        event_id="scoped-1",
+    )
+    client.lambda_.invoke("on_network_change", event)
+    assert deployed.messages() == []
+    hub = json.loads(client.http.get(f"/findings?vpc_id={lab.hub_vpc}&check=vpc-flow-logs-enabled").body)
+    assert [f["status"] for f in hub["findings"]] == ["OPEN"]
+
+
+def test_access_denied_resolves_nothing_it_decides(deployed: Deployed, client: Client) -> None:
+    lab = deployed.lab
+    post_audit(client)
+    deployed.messages()
+    ec2 = boto3.client("ec2", region_name=REGION)
+    ec2.create_flow_logs(
+        ResourceIds=[lab.hub_vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination="arn:aws:s3:::vpcwatch-lab-flow-logs",
+    )
+
+    def deny(**kwargs: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DescribeFlowLogs")
+
+    service = app_module.service()
+    service.session.events.register("before-call.ec2.DescribeFlowLogs", deny)
+    body = post_audit(client)
+    assert body["audit"]["errors"][0]["api"] == "ec2:DescribeFlowLogs"
+    assert body["audit"]["errors"][0]["error"] == "AccessDenied"
+    assert {n["check"] for n in body["audit"]["not_evaluated"]} >= {"vpc-flow-logs-enabled"}
+    assert body["changes"]["resolved"] == []
+    assert deployed.messages() == []
+    service.session.events.unregister("before-call.ec2.DescribeFlowLogs", deny)
+    body = post_audit(client)
+    assert ("vpc-flow-logs-enabled", lab.hub_vpc) in keys(body["changes"]["resolved"])
+
+
+def test_a_failed_publish_is_delivered_by_the_next_run(deployed: Deployed, client: Client) -> None:
+    service = app_module.service()
+    failures = {"left": 1}
+
+    def fail_once(**kwargs: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "try later"}}, "Publish")
+
+    service.sns.meta.events.register("before-call.sns.Publish", fail_once)
+    first = post_audit(client)
+    opened = len(first["changes"]["opened"])
+    assert len(deployed.messages()) == opened - 1
+    second = post_audit(client)
+    assert second["changes"] == {"opened": [], "resolved": [], "reopened": []}
+    assert len(deployed.messages()) == 1  # the one that failed
+
+
+def test_racing_audits_announce_each_change_once(deployed: Deployed, client: Client) -> None:
+    service = app_module.service()
+    barrier = threading.Barrier(4)
+    outcomes: list[Any] = []
+
+    def run() -> None:
+        barrier.wait()
+        outcomes.append(service.audit_and_notify())
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    messages = deployed.messages()
+    recorded = [c for outcome in outcomes for c in outcome.changes]
+    announced = sorted((c.type, c.finding.check, c.finding.resource_id) for c in recorded)
+    assert sorted(messages) == announced, (sorted(messages), announced)
+    assert len(recorded) == len({(c.type, c.finding.id) for c in recorded})
+    assert len(messages) == len(outcomes[0].result.findings)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"detail": "nope"},
+        ["not", "a", "dict"],
+        {"source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": "PutObject"}},
+        {"source": "aws.ec2", "detail": {"eventName": "CreateRoute", "requestParameters": ["rtb-1"]}},
+        cloudtrail_event(
+            "CreateRoute",
+            {"routeTableId": "rtb-1"},
+            None,
+            account_id=ACCOUNT,
+            region=REGION,
+            event_id="e-1",
+            error_code="Client.UnauthorizedOperation",
+        ),
+        cloudtrail_event(
+            "CreateRoute", {"routeTableId": "rtb-1"}, None, account_id="999999999999", region=REGION, event_id="e-2"
+        ),
+    ],
+)
+def test_malformed_failed_and_foreign_events_are_skipped(
+    deployed: Deployed, client: Client, event: dict[str, Any]
+) -> None:
+    result = client.lambda_.invoke("on_network_change", event).payload
+    assert result["skipped"] is True
+    assert deployed.messages() == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("post", "/audits", "{not json", "body"),
+        ("post", "/audits", '{"regions": ["atlantis"]}', "regions"),
+        ("post", "/audits", '{"vpc_ids": ["vpc-x"]}', "vpc_ids"),
+        ("post", "/audits", '{"vpcs": []}', "vpcs"),
+        ("get", "/findings?status=GONE", None, "status"),
+        ("get", "/findings?severity=SEVERE", None, "severity"),
+        ("get", "/findings?check=nope", None, "check"),
+        ("get", "/findings?vpc_id=123", None, "vpc_id"),
+        ("get", "/findings?region=x", None, "region"),
+        ("get", "/findings?next_token=garbage", None, "next_token"),
+        ("get", "/findings?limit=9999", None, "limit"),
+        ("get", "/findings/not-an-id", None, "id"),
+        ("get", "/report?status=GONE", None, "status"),
+    ],
+)
+def test_bad_api_input_is_a_400_naming_the_field(
+    deployed: Deployed, client: Client, method: str, path: str, body: str | None, field: str
+) -> None:
+    call = getattr(client.http, method)
+    kwargs = {"headers": {"Content-Type": "application/json"}, "body": body} if body is not None else {}
+    response = call(path, **kwargs)
+    assert response.status_code == 400, response.body
+    assert json.loads(response.body)["error"].startswith(field)
+
+
+def test_findings_api_filters_pages_and_404(deployed: Deployed, client: Client) -> None:
+    lab = deployed.lab
+    audit = post_audit(client, {"regions": [REGION]})
+    assert len(audit["changes"]["opened"]) == len(audit["findings"])
+    every: list[dict[str, Any]] = []
+    token = None
+    while True:
+        page = json.loads(client.http.get("/findings?limit=4" + (f"&next_token={token}" if token else "")).body)
+        every += page["findings"]
+        token = page["next_token"]
+        if not token:
+            break
+    assert {f["id"] for f in every} == {f["id"] for f in audit["findings"]}
+    high = json.loads(client.http.get("/findings?severity=HIGH&status=OPEN").body)["findings"]
+    assert high and {f["severity"] for f in high} == {"HIGH"}
+    one = client.http.get(f"/findings/{every[0]['id']}")
+    assert one.status_code == 200 and json.loads(one.body)["id"] == every[0]["id"]
+    missing = client.http.get("/findings/vw-000000000000000000000000")
+    assert missing.status_code == 404 and "error" in json.loads(missing.body)
+    report = client.http.get(f"/report?vpc_id={lab.hub_vpc}")
+    assert report.status_code == 200 and report.headers["Content-Type"].startswith("text/html")
+    assert lab.hub_vpc in report.body.decode()

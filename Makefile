@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade "pip<26.3"  # chalice 1.34 packages with pip<26.3
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
@@ -40,6 +40,10 @@ readme: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The API on localhost:8000 (chalice local) over a moto server holding the demo landscape.
+serve: venv
+	$(BIN)/python -m chalicelib.devserver --serve-api 8000
 
 resources: venv
 	$(BIN)/python -m chalicelib.infra --write resources.json

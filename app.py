@@ -4,13 +4,14 @@ use, once per Lambda container."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from chalice import Chalice, IAMAuthorizer, Rate, Response
-from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, IAMAuthorizer, Rate, Request, Response, SNSEvent, SQSEvent
 
 from chalicelib.api import ApiError, parse_audit_request, parse_findings_query, validate_finding_id
 from chalicelib.service import Outcome, Service
@@ -18,11 +19,32 @@ from chalicelib.service import Outcome, Service
 AUDIT_QUEUE = "vpcwatch-audits"  # created by resources.json / `vpcwatch setup`
 ALERTS_TOPIC = "vpcwatch-alerts"
 
-app = Chalice(app_name="vpcwatch")
+app = Chalice(app_name="vpcwatch", configure_logs=False)  # Powertools Logger owns the "vpcwatch" logger
 iam = IAMAuthorizer()
 logger = Logger(service="vpcwatch")
 metrics = Metrics(namespace="vpcwatch", service="vpcwatch")
+_tracer: Any = None
 _service: Service | None = None
+
+
+def traced(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Powertools Tracer's capture_method, built on the first call: the X-Ray SDK creates
+    a botocore client when imported, which must not happen at import time."""
+    wrapped: Callable[..., Any] | None = None
+
+    @functools.wraps(handler)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal wrapped
+        global _tracer
+        if wrapped is None:
+            if _tracer is None:
+                from aws_lambda_powertools import Tracer
+
+                _tracer = Tracer(service="vpcwatch")  # X-Ray segments in Lambda; a no-op elsewhere
+            wrapped = _tracer.capture_method(handler)
+        return wrapped(*args, **kwargs)
+
+    return call
 
 
 def service() -> Service:
@@ -40,6 +62,12 @@ def _read_parameter(name: str) -> str:
     return str(get_parameter(name, decrypt=True, max_age=300))
 
 
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None  # Chalice sets it for every route call
+    return request
+
+
 def _error(status: int, message: str) -> Response:
     return Response(body={"error": message}, status_code=status, headers={"Content-Type": "application/json"})
 
@@ -51,9 +79,10 @@ def _error(status: int, message: str) -> Response:
 # event without its envelope fields, and a malformed event must be logged and skipped.
 # The EventBridge rule (EVENT_PATTERN) is attached in resources.json.
 @app.lambda_function(name="on_network_change")
+@traced
 def on_network_change(event: Any, context: Any) -> dict[str, Any]:
-    raw = event if isinstance(event, dict) else {}
-    detail = raw.get("detail") if isinstance(raw.get("detail"), dict) else {}
+    raw: dict[str, Any] = event if isinstance(event, dict) else {}
+    detail = raw["detail"] if isinstance(raw.get("detail"), dict) else {}
     logger.set_correlation_id(str(detail.get("eventID") or raw.get("id") or ""))
     try:
         return service().on_event_once(raw, context)
@@ -62,6 +91,7 @@ def on_network_change(event: Any, context: Any) -> dict[str, Any]:
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="scheduled_sweep")
+@traced
 def scheduled_sweep(event: CloudWatchEvent) -> dict[str, Any]:
     logger.set_correlation_id(event.event_id)
     try:
@@ -71,6 +101,7 @@ def scheduled_sweep(event: CloudWatchEvent) -> dict[str, Any]:
 
 
 @app.on_sqs_message(queue=AUDIT_QUEUE, batch_size=10, name="audit_worker")
+@traced
 def audit_worker(event: SQSEvent) -> dict[str, Any]:
     try:
         return service().work([json.loads(record.body) for record in event])
@@ -79,6 +110,7 @@ def audit_worker(event: SQSEvent) -> dict[str, Any]:
 
 
 @app.on_sns_message(topic=ALERTS_TOPIC, name="slack_forwarder")
+@traced
 def slack_forwarder(event: SNSEvent) -> dict[str, Any]:
     return {"posted": service().forward_to_slack(event.to_dict())}
 
@@ -108,8 +140,9 @@ def _flush_metrics() -> None:
 
 
 @app.route("/audits", methods=["POST"], authorizer=iam)
+@traced
 def post_audits() -> Any:
-    request = app.current_request
+    request = _request()
     logger.set_correlation_id(request.context.get("requestId", ""))
     try:
         body = parse_audit_request(request.raw_body)
@@ -123,9 +156,10 @@ def post_audits() -> Any:
 
 
 @app.route("/findings", methods=["GET"], authorizer=iam)
+@traced
 def get_findings() -> Any:
     try:
-        query = parse_findings_query(app.current_request.query_params)
+        query = parse_findings_query(_request().query_params)
         findings, token = service().store.query(
             status=query.status,
             severity=query.severity,
@@ -143,6 +177,7 @@ def get_findings() -> Any:
 
 
 @app.route("/findings/{finding_id}", methods=["GET"], authorizer=iam)
+@traced
 def get_finding(finding_id: str) -> Any:
     try:
         validate_finding_id(finding_id)
@@ -155,11 +190,12 @@ def get_finding(finding_id: str) -> Any:
 
 
 @app.route("/report", methods=["GET"], authorizer=iam)
+@traced
 def get_report() -> Any:
     from chalicelib.render.html import render_findings
 
     try:
-        query = parse_findings_query(app.current_request.query_params)
+        query = parse_findings_query(_request().query_params)
         findings, _ = service().store.query(
             status=query.status,
             severity=query.severity,

@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--format", choices=FORMATS, default="table")
     audit.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     audit.add_argument("--fail-on", type=_severity, metavar="SEVERITY", help="exit 1 on findings at or above it")
-    commands.add_parser("demo", help="run the lab story on an embedded AWS emulator")
+    demo = commands.add_parser("demo", help="run the lab story on an embedded AWS emulator")
+    demo.add_argument("--report", metavar="FILE", default="vpcwatch-report.html", help="where to write the HTML report")
     setup = commands.add_parser("setup", help="create the service's table, topic and queue at the current endpoint")
     setup.add_argument("--region", type=_region, help="region (default: the session's)")
     return parser
@@ -163,7 +164,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             return run_setup_command(args, stdout)
         from chalicelib.demo import run_demo
 
-        return run_demo(stdout)
+        return run_demo(stdout, args.report)
     except UsageError as exc:
         stderr.write(f"vpcwatch: {exc}\n")
         return EXIT_ERROR

@@ -1,62 +1,129 @@
-"""``vpcwatch demo``: the lab story on an embedded AWS emulator (moto, in-process), no
-account needed. Builds the lab, audits it, applies the lab's fix, audits again."""
+"""``vpcwatch demo``: the lab story end to end on an embedded AWS emulator (moto,
+in-process), no account needed.
+
+It builds the lab, creates the service's table, topic and queue (as ``vpcwatch setup``
+does) with an SQS queue subscribed to the topic to show what SNS delivers, runs the
+pipeline (audit, store, notify), applies the lab's fix, delivers the matching CloudTrail
+event to the ``on_network_change`` Lambda handler, and shows the finding resolved and
+the notification sent. It writes an HTML report.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-from typing import TextIO
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+from typing import Any, TextIO
 
 import boto3
 
-from chalicelib.audit import AuditResult, run_audit
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import account_id, make_client
-from chalicelib.model import NetworkSnapshot
-from chalicelib.policy import Policy
+from chalicelib.collect.session import make_client
 
 REGION = "us-east-1"
+# Settings the demo sets for the service; everything else about AWS is cleared, so the
+# emulator answers in-process and no real credentials are ever used.
+CLEARED = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_STS", "AWS_PROFILE", "POLICY")
 
 
-def _audit(session: boto3.session.Session, account: str) -> AuditResult:
-    def collect(region: str) -> NetworkSnapshot:
-        return collect_region(make_client(session, "ec2", region), account_id=account, region=region)
+def _drain(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """The SNS messages delivered to the capture queue so far (their ``default`` JSON)."""
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            messages.append(json.loads(json.loads(message["Body"])["Message"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return messages
 
-    return run_audit(collect, account_id=account, regions=[REGION], policy=Policy())
+
+def _notification_lines(messages: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"   SNS {m['type']:<17} {m['finding']['severity']:<7} {m['finding']['check']:<34} "
+        f"{m['finding']['resource_id']}"
+        for m in messages
+    ]
 
 
-def run_demo(out: TextIO) -> int:
+def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
     from moto import mock_aws  # a development dependency: only the demo needs it
 
-    from chalicelib.lab import apply_fix, build_lab, remove_default_vpc
+    from chalicelib.lab import apply_fix, build_lab, fix_event, remove_default_vpc
+    from chalicelib.provision import provision
+    from chalicelib.render.html import render_findings
     from chalicelib.render.table import render
 
-    # The emulator answers in-process: no endpoint override, no real credentials used.
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_STS", "AWS_PROFILE"):
+    for name in CLEARED:
         os.environ.pop(name, None)
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         ec2 = make_client(session, "ec2", REGION)
         remove_default_vpc(ec2)
         lab = build_lab(ec2, make_client(session, "s3", REGION), REGION)
-        account = account_id(session, REGION)
         out.write(
-            f"== 1. The lab, built in the embedded emulator ({REGION}, account {account})\n"
-            f"   app {lab.app_vpc} 10.0.0.0/16 (private subnet {lab.app_private_subnet}, table {lab.app_private_rtb})\n"
-            f"   hub {lab.hub_vpc} 10.1.0.0/16, legacy {lab.legacy_vpc} 10.0.0.0/16 (overlaps app)\n"
-            f"   peerings {lab.pcx_app_hub} (app-hub), {lab.pcx_hub_legacy} (hub-legacy); "
-            f"transit gateway {lab.tgw} with app and legacy\n\n"
+            f"== 1. The lab, built in the embedded emulator ({REGION})\n"
+            f"   app    {lab.app_vpc} 10.0.0.0/16: private subnet {lab.app_private_subnet}\n"
+            f"          with its own route table {lab.app_private_rtb}\n"
+            f"   hub    {lab.hub_vpc} 10.1.0.0/16: peered with app ({lab.pcx_app_hub}) and legacy\n"
+            f"   legacy {lab.legacy_vpc} 10.0.0.0/16: overlaps app; app and legacy on transit gateway {lab.tgw}\n\n"
         )
-        before = _audit(session, account)
-        out.write("== 2. First audit\n" + render(before) + "\n")
+
+        env = provision(session, REGION)
+        os.environ.update(env)
+        sqs = make_client(session, "sqs", REGION)
+        capture = sqs.create_queue(QueueName="demo-alerts-capture")["QueueUrl"]
+        capture_arn = sqs.get_queue_attributes(QueueUrl=capture, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        make_client(session, "sns", REGION).subscribe(
+            TopicArn=env["ALERTS_TOPIC_ARN"], Protocol="sqs", Endpoint=capture_arn
+        )
+        out.write(
+            "== 2. The service's resources (`vpcwatch setup`), an SQS queue subscribed to the alerts topic\n"
+            + textwrap.indent(json.dumps(env, indent=2), "   ")
+            + "\n\n"
+        )
+
+        # Quiet the service's own JSON logs and EMF metrics: the demo narrates instead.
+        os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
+        warnings.filterwarnings("ignore", category=UserWarning, module="aws_lambda_powertools")
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app.py sits beside chalicelib/
+        import app as lambdas  # the deployed handlers, as Lambda calls them
+
+        lambdas._service = None
+        outcome = lambdas.service().audit_and_notify()
+        opened = _drain(sqs, capture)
+        out.write("== 3. Full audit, stored in DynamoDB, every new finding announced once on SNS\n")
+        out.write(textwrap.indent(render(outcome.result), "   ") + "\n")
+        out.write(f"   {len(opened)} notifications delivered:\n" + "\n".join(_notification_lines(opened)) + "\n\n")
 
         response = apply_fix(ec2, lab)
         endpoint = response["VpcEndpoint"]["VpcEndpointId"]
-        out.write(f"== 3. The fix: S3 gateway endpoint {endpoint} on private route table {lab.app_private_rtb}\n\n")
+        event = fix_event(lab, response, outcome.result.account_id, "9d1c6a0e-demo-fix-0001")
+        out.write(
+            f"== 4. The fix: S3 gateway endpoint {endpoint} on {lab.app_private_rtb}; CloudTrail's "
+            "CreateVpcEndpoint event goes to on_network_change\n"
+        )
+        t0 = time.perf_counter()
+        answer = lambdas.on_network_change(event, None)
+        latency = time.perf_counter() - t0
+        resolved = _drain(sqs, capture)
+        out.write(
+            f"   re-audited {', '.join(answer['scope']['vpc_ids'])} only ({answer['reason']}); "
+            f"event to SNS publish in {latency * 1000:.0f} ms\n"
+        )
+        out.write("\n".join(_notification_lines(resolved)) + "\n")
+        if resolved:
+            finding = resolved[0]["finding"]
+            out.write(
+                f"   {finding['id']} is {finding['status']} since {finding['resolved_at']}; "
+                f"first seen {finding['first_seen']}\n"
+            )
+        replay = lambdas.on_network_change(event, None)
+        again = _drain(sqs, capture)
+        out.write(f"   the same event delivered again: {len(again)} notifications (idempotent: {replay == answer})\n\n")
 
-        after = _audit(session, account)
-        resolved = [f for f in before.findings if f.id not in {g.id for g in after.findings}]
-        out.write("== 4. Audit after the fix\n" + render(after) + "\n")
-        out.write(f"== 5. Resolved by the fix ({len(resolved)}):\n")
-        for finding in resolved:
-            out.write(f"   RESOLVED {finding.check} on {finding.resource_id}: {finding.detail}\n")
+        findings, _ = lambdas.service().store.query(limit=500)
+        Path(report).write_text(render_findings(findings, title="vpcwatch lab report"), encoding="utf-8")
+        out.write(f"== 5. HTML report of {len(findings)} findings written to {Path(report).resolve()}\n")
     return 0

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -67,9 +68,42 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
     run_simple(host, port, DomainDispatcherApplication(create_backend_app), threaded=False, use_reloader=False)
 
 
+def serve_local(api_port: int = 8000) -> int:
+    """``make serve``: a moto server holding the lab landscape and the service's resources,
+    and ``chalice local`` on ``api_port`` pointed at it, until interrupted."""
+    import os
+
+    import boto3
+
+    from chalicelib.collect.session import make_client
+    from chalicelib.lab import build_lab, remove_default_vpc
+    from chalicelib.provision import provision
+
+    region = "us-east-1"
+    fake = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": region}
+    with moto_server() as url:
+        os.environ.update(fake, AWS_ENDPOINT_URL=url, AWS_REGION=region)
+        session = boto3.session.Session(region_name=region)
+        ec2 = make_client(session, "ec2", region)
+        remove_default_vpc(ec2)
+        lab = build_lab(ec2, make_client(session, "s3", region), region)
+        env = provision(session, region)
+        print(f"moto server {url} holds the lab (app {lab.app_vpc}, hub {lab.hub_vpc}, legacy {lab.legacy_vpc})")
+        print(f"try: curl -s -X POST localhost:{api_port}/audits -d '{{}}' | head -c 600")
+        chalice = [str(Path(sys.executable).with_name("chalice")), "local", "--port", str(api_port), "--no-autoreload"]
+        try:
+            return subprocess.call(chalice, env={**os.environ, **env})
+        except KeyboardInterrupt:
+            return 0
+
+
 if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="A moto server on the loopback, one request at a time.")
     parser.add_argument("--port", type=int, default=5000)
-    serve(parser.parse_args().port)
+    parser.add_argument("--serve-api", type=int, metavar="PORT", help="run `make serve`: the lab + chalice local")
+    args = parser.parse_args()
+    if args.serve_api:
+        sys.exit(serve_local(args.serve_api))
+    serve(args.port)

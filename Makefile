@@ -33,6 +33,7 @@ unit: venv
 bench: venv
 	$(BIN)/python -m bench.bench_evaluate
 	$(BIN)/python -m bench.bench_collect
+	$(BIN)/python -m bench.bench_service
 
 # Regenerates the README's check table from the registry (a test fails when it drifts).
 readme: venv

@@ -103,8 +103,10 @@ def scheduled_sweep(event: CloudWatchEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue=AUDIT_QUEUE, batch_size=10, name="audit_worker")
 @traced
 def audit_worker(event: SQSEvent) -> dict[str, Any]:
+    records = list(event)
+    logger.set_correlation_id(",".join(record.to_dict().get("messageId", "") for record in records))
     try:
-        return service().work([json.loads(record.body) for record in event])
+        return service().work([json.loads(record.body) for record in records])
     finally:
         _flush_metrics()
 
@@ -112,7 +114,9 @@ def audit_worker(event: SQSEvent) -> dict[str, Any]:
 @app.on_sns_message(topic=ALERTS_TOPIC, name="slack_forwarder")
 @traced
 def slack_forwarder(event: SNSEvent) -> dict[str, Any]:
-    return {"posted": service().forward_to_slack(event.to_dict())}
+    raw = event.to_dict()
+    logger.set_correlation_id(",".join(str(r.get("Sns", {}).get("MessageId", "")) for r in raw.get("Records", [])))
+    return {"posted": service().forward_to_slack(raw)}
 
 
 def _observe(outcome: Outcome) -> None:

@@ -315,3 +315,51 @@ def test_findings_api_filters_pages_and_404(deployed: Deployed, client: Client) 
     report = client.http.get(f"/report?vpc_id={lab.hub_vpc}")
     assert report.status_code == 200 and report.headers["Content-Type"].startswith("text/html")
     assert lab.hub_vpc in report.body.decode()
+
+
+def test_sweep_fans_out_and_the_worker_audits(deployed: Deployed, client: Client) -> None:
+    swept = client.lambda_.invoke(
+        "scheduled_sweep", client.events.generate_cw_event("Scheduled Event", "aws.events", {}, [])
+    ).payload
+    assert swept == {"enqueued": 1}
+    sqs = boto3.client("sqs", region_name=REGION)
+    queued = sqs.receive_message(QueueUrl=deployed.env["AUDIT_QUEUE_URL"], MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"]) for m in queued] == [{"account_id": ACCOUNT, "region": REGION}]
+    event = client.events.generate_sqs_event(message_bodies=[m["Body"] for m in queued], queue_name="vpcwatch-audits")
+    assert client.lambda_.invoke("audit_worker", event).payload == {"audited": [REGION]}
+    announced = deployed.messages()
+    assert len(announced) == 13 and {m[0] for m in announced} == {"finding.opened"}
+
+
+def test_slack_forwarder_posts_to_the_webhook_from_ssm(
+    deployed: Deployed, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.server
+
+    received: list[dict[str, Any]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/services/T0/B0/secret"
+    boto3.client("ssm", region_name=REGION).put_parameter(Name="/vpcwatch/slack", Value=url, Type="SecureString")
+    monkeypatch.setenv("SLACK_WEBHOOK_PARAM", "/vpcwatch/slack")
+    monkeypatch.setattr(app_module, "_service", None)
+    post_audit(client)
+    default = {"type": "finding.opened", "finding": post_audit(client)["findings"][0]}
+    event = client.events.generate_sns_event(message=json.dumps(default), subject="vpcwatch")
+    try:
+        assert client.lambda_.invoke("slack_forwarder", event).payload == {"posted": 1}
+    finally:
+        server.shutdown()
+    assert len(received) == 1 and received[0]["blocks"]
+    assert default["finding"]["resource_id"] in json.dumps(received[0])

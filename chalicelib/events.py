@@ -148,6 +148,68 @@ ENDPOINT_SERVICE_CHECKS = _checks_needing("ec2:DescribeVpcEndpointServiceConfigu
 CLIENT_VPN_CHECKS = _checks_needing("ec2:DescribeClientVpnEndpoints")
 TGW_ROUTE_TABLE_CHECKS = tuple(spec.id for spec in REGISTRY if spec.arn_kind == "transit-gateway-route-table")
 
+# Which checks a change can move, by the family of its event: a VPC-scoped re-audit runs
+# only those, so it collects only their data (a route change costs a handful of calls).
+# Checks left out keep their findings untouched: the store resolves only checks that ran.
+ROUTE_CHECKS = (
+    "private-subnet-gateway-endpoints",
+    "required-interface-endpoints",
+    "peering-routes-least-access",
+    "route-destinations-non-overlapping",
+    "routes-no-blackhole",
+)
+PEERING_CHECKS = ("peering-cidrs-non-overlapping", "connected-cidrs-non-overlapping", *ROUTE_CHECKS)
+TGW_CHECKS = (
+    "connected-cidrs-non-overlapping",
+    "tgw-routes-non-overlapping",
+    "tgw-auto-accept-disabled",
+    "routes-no-blackhole",
+)
+_CHECKS_BY_EVENT: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        (
+            "CreateRoute",
+            "ReplaceRoute",
+            "DeleteRoute",
+            "CreateRouteTable",
+            "DeleteRouteTable",
+            "AssociateRouteTable",
+            "DisassociateRouteTable",
+            "ReplaceRouteTableAssociation",
+            "EnableVgwRoutePropagation",
+            "DisableVgwRoutePropagation",
+            "AttachInternetGateway",
+            "DetachInternetGateway",
+            "DeleteInternetGateway",
+            "CreateNatGateway",
+            "DeleteNatGateway",
+        ),
+        ROUTE_CHECKS,
+    ),
+    **dict.fromkeys(
+        ("CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints"),
+        (*ROUTE_CHECKS, "interface-endpoint-private-dns"),
+    ),
+    **dict.fromkeys(("CreateFlowLogs", "DeleteFlowLogs"), FLOW_LOG_CHECKS),
+    **dict.fromkeys(
+        ("CreateSubnet", "DeleteSubnet", "AssociateSubnetCidrBlock", "DisassociateSubnetCidrBlock"),
+        (*FLOW_LOG_CHECKS, *ROUTE_CHECKS),
+    ),
+}
+
+
+def checks_for_event(event_name: str) -> tuple[str, ...] | None:
+    """The checks a VPC-scoped re-audit after ``event_name`` runs (None: all of them)."""
+    if event_name in _CHECKS_BY_EVENT:
+        return _CHECKS_BY_EVENT[event_name]
+    if "VpcPeeringConnection" in event_name:
+        return PEERING_CHECKS
+    if "TransitGateway" in event_name:
+        return TGW_CHECKS
+    if "ClientVpn" in event_name:
+        return CLIENT_VPN_CHECKS
+    return None
+
 
 # ---------------------------------------------------------------------------------
 # What an event touched
@@ -570,6 +632,7 @@ class _Resolver:
             vpc_ids = ()
             outcome = "the whole region" if checks is None else f"the region for {_brief(checks)}"
         elif vpc_ids:
+            checks = checks_for_event(t.event_name)
             vpc_ids = (*vpc_ids, *(n for n in self.neighbours if n not in self.vpcs))
             outcome = f"in {_brief(tuple(self.vpcs))}"
             extra = [n for n in self.neighbours if n not in self.vpcs]

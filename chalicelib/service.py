@@ -93,7 +93,7 @@ class Service:
         account = self.account_id
 
         def collect(region: str) -> NetworkSnapshot:
-            return collect_region(self.ec2(region), account_id=account, region=region, vpc_ids=vpc_ids)
+            return collect_region(self.ec2(region), account_id=account, region=region, vpc_ids=vpc_ids, checks=checks)
 
         return run_audit(
             collect,

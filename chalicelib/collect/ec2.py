@@ -19,13 +19,14 @@ credential errors propagate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore import xform_name
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
+from chalicelib.checks import REGISTRY
 from chalicelib.collect.session import (
     CallCounter,
     UnsupportedDetector,
@@ -98,17 +99,23 @@ def collect_region(
     region: str,
     vpc_ids: Sequence[str] = (),
     page_size: int | None = None,
+    checks: Collection[str] | None = None,
 ) -> NetworkSnapshot:
     """Describe one region's VPC networking with ``ec2`` (a client for ``region``).
 
     ``vpc_ids`` scopes the collection to those VPCs plus the context their checks need.
+    ``checks`` (None: all) limits it to the data those checks read; a scoped collection
+    for a few checks is *lean*: it also skips what the scoped route tables do not
+    reference (NAT gateways when no route targets one, ...), which keeps the re-audit
+    after one route change to a handful of calls.
     ``page_size`` overrides ``PAGE_SIZE`` (clamped to each operation's allowed range).
     Raises only credential errors (``NoCredentialsError``, expired or invalid tokens).
     """
     scope = tuple(dict.fromkeys(vpc_ids))
-    run = _Run(ec2, region, page_size if page_size is not None else PAGE_SIZE)
+    needs = None if checks is None else frozenset(a for spec in REGISTRY if spec.id in checks for a in spec.needs)
+    run = _Run(ec2, region, page_size if page_size is not None else PAGE_SIZE, needs=needs)
     with CallCounter(ec2) as counter, UnsupportedDetector(ec2):
-        snapshot = _collect(run, account_id, region, scope)
+        snapshot = _collect(run, account_id, region, scope, frozenset(checks) if checks is not None else None)
     return NetworkSnapshot(
         **snapshot,
         errors=tuple(run.errors.values()),
@@ -118,9 +125,20 @@ def collect_region(
     )
 
 
-def _collect(run: _Run, account_id: str, region: str, scope: tuple[str, ...]) -> dict[str, Any]:
+# Checks that need every peering of a VPC, and every TGW table it reaches; other checks
+# only need the peerings and gateways that routes name.
+_PEER_LIST_CHECKS = frozenset({"peering-cidrs-non-overlapping", "connected-cidrs-non-overlapping"})
+_TGW_TABLE_CHECKS = frozenset(
+    {"connected-cidrs-non-overlapping", "tgw-routes-non-overlapping", "tgw-auto-accept-disabled"}
+)
+
+
+def _collect(
+    run: _Run, account_id: str, region: str, scope: tuple[str, ...], checks: frozenset[str] | None
+) -> dict[str, Any]:
     scoped = bool(scope)
     in_scope: tuple[str, ...] | None = scope if scoped else None
+    lean = scoped and checks is not None
 
     vpcs = [_vpc(r) for r in run.query("DescribeVpcs", "Vpcs", "VpcId", filter_name="vpc-id", values=in_scope)]
     subnets = [
@@ -130,27 +148,39 @@ def _collect(run: _Run, account_id: str, region: str, scope: tuple[str, ...]) ->
         _route_table(r)
         for r in run.query("DescribeRouteTables", "RouteTables", "RouteTableId", filter_name="vpc-id", values=in_scope)
     ]
-    internet_gateways = [
-        _internet_gateway(r)
-        for r in run.query(
-            "DescribeInternetGateways",
-            "InternetGateways",
-            "InternetGatewayId",
-            filter_name="attachment.vpc-id",
-            values=in_scope,
-        )
-    ]
-    nat_gateways = [
-        _nat_gateway(r)
-        for r in run.query(
-            "DescribeNatGateways",
-            "NatGateways",
-            "NatGatewayId",
-            filter_name="vpc-id",
-            values=in_scope,
-            filter_param="Filter",
-        )
-    ]
+    targets: dict[str, set[str]] = {}
+    for table in route_tables:
+        for route in table.routes:
+            targets.setdefault(route.target_kind, set()).add(route.target)
+
+    def referenced(kind: str) -> bool:
+        return not lean or kind in targets
+
+    internet_gateways = []
+    if referenced("igw"):
+        internet_gateways = [
+            _internet_gateway(r)
+            for r in run.query(
+                "DescribeInternetGateways",
+                "InternetGateways",
+                "InternetGatewayId",
+                filter_name="attachment.vpc-id",
+                values=in_scope,
+            )
+        ]
+    nat_gateways = []
+    if referenced("nat"):
+        nat_gateways = [
+            _nat_gateway(r)
+            for r in run.query(
+                "DescribeNatGateways",
+                "NatGateways",
+                "NatGatewayId",
+                filter_name="vpc-id",
+                values=in_scope,
+                filter_param="Filter",
+            )
+        ]
     flow_log_resources = None if not scoped else (*scope, *(s.subnet_id for s in subnets))
     flow_logs = [
         _flow_log(r)
@@ -171,13 +201,19 @@ def _collect(run: _Run, account_id: str, region: str, scope: tuple[str, ...]) ->
     ]
     # Endpoint services are not VPC-bound: a scoped audit does not report on them.
     endpoint_services = [] if scoped else _endpoint_services(run, account_id)
-    peerings = _peerings(run, region, scope)
+    if lean and checks is not None and not checks & _PEER_LIST_CHECKS:
+        peerings = _peerings_by_id(run, region, sorted(targets.get("pcx", ())))
+    else:
+        peerings = _peerings(run, region, scope)
 
-    tgw = _transit_gateway_data(run, scope, {v.vpc_id for v in vpcs}, route_tables)
+    if lean and checks is not None and not checks & _TGW_TABLE_CHECKS:
+        tgw = _route_target_gateways(run, scope, sorted(targets.get("tgw", ())))
+    else:
+        tgw = _transit_gateway_data(run, scope, {v.vpc_id for v in vpcs}, route_tables)
     vpcs.extend(tgw.context_vpcs)
 
     client_vpn_endpoints = _client_vpn_endpoints(run, scope)
-    prefix_lists = _prefix_lists(run, scoped, route_tables, tgw.route_tables)
+    prefix_lists = _prefix_lists(run, scoped, route_tables, tgw.route_tables, lean)
 
     return {
         "account_id": account_id,
@@ -215,6 +251,7 @@ class _Run:
     # (each would spend its retries for nothing) and are recorded as failed.
     unreachable: CollectionError | None = None
     failures: int = 0  # failed (or skipped) calls so far
+    needs: frozenset[str] | None = None  # the IAM actions whose data is wanted (None: all)
 
     def query(
         self,
@@ -256,6 +293,8 @@ class _Run:
         return collected
 
     def pages(self, operation: str, *, label: str = "", sized: bool = True, **params: Any) -> Iterator[Raw]:
+        if self.needs is not None and f"ec2:{operation}" not in self.needs:
+            return  # no check that runs reads this data
         if self.unreachable is not None:
             self.failures += 1
             self.record(operation, self.unreachable.code, f"not attempted: {self.unreachable.message}", label)
@@ -343,6 +382,39 @@ def _peerings(run: _Run, region: str, scope: tuple[str, ...]) -> list[Peering]:
         wanted = set(scope)
         peerings = [p for p in peerings if {p.requester.vpc_id, p.accepter.vpc_id} & wanted]
     return peerings
+
+
+def _peerings_by_id(run: _Run, region: str, peering_ids: Sequence[str]) -> list[Peering]:
+    """Only the peerings routes name (what the route checks need of them)."""
+    if not peering_ids:
+        return []
+    op, key = "DescribeVpcPeeringConnections", "VpcPeeringConnections"
+    wanted = set(peering_ids)
+    raws = run.items(op, key, VpcPeeringConnectionIds=list(peering_ids))
+    return [p for p in (_peering(raw, region) for raw in raws) if p.peering_id in wanted]
+
+
+def _route_target_gateways(run: _Run, scope: tuple[str, ...], gateway_ids: Sequence[str]) -> _TgwData:
+    """Only the transit gateways routes name, and the scoped VPCs' attachments to them
+    (what routes-no-blackhole needs to tell a live TGW route from a dead one)."""
+    data = _TgwData()
+    if not gateway_ids:
+        return data
+    att_op, att_key, att_id = _TGW_ATTACHMENTS
+    data.attachments = [
+        _tgw_attachment(r) for r in run.query(att_op, att_key, att_id, filter_name="resource-id", values=scope)
+    ]
+    data.gateways = [
+        _transit_gateway(r)
+        for r in run.query(
+            "DescribeTransitGateways",
+            "TransitGateways",
+            "TransitGatewayId",
+            filter_name="transit-gateway-id",
+            values=gateway_ids,
+        )
+    ]
+    return data
 
 
 @dataclass
@@ -499,14 +571,21 @@ def _client_vpn_endpoints(run: _Run, scope: tuple[str, ...]) -> list[ClientVpnEn
 
 
 def _prefix_lists(
-    run: _Run, scoped: bool, route_tables: Sequence[RouteTable], tgw_route_tables: Sequence[TgwRouteTable]
+    run: _Run,
+    scoped: bool,
+    route_tables: Sequence[RouteTable],
+    tgw_route_tables: Sequence[TgwRouteTable],
+    lean: bool = False,
 ) -> list[PrefixList]:
     """Managed prefix lists; entries only for customer-managed lists that a non-endpoint
-    route uses as its destination (a gateway endpoint's AWS-managed list needs none)."""
+    route uses as its destination (a gateway endpoint's AWS-managed list needs none).
+    A lean collection describes only the lists whose entries it needs."""
     vpc_routes = [r for t in route_tables for r in t.routes if r.is_prefix_list]
     needs_entries = {r.destination for r in vpc_routes if r.target_kind != "vpce"}
     needs_entries |= {r.destination for t in tgw_route_tables for r in t.routes if r.destination.startswith("pl-")}
-    referenced = needs_entries | {r.destination for r in vpc_routes}
+    referenced = needs_entries if lean else needs_entries | {r.destination for r in vpc_routes}
+    if lean and not referenced:
+        return []
     op, key, id_key = "DescribeManagedPrefixLists", "PrefixLists", "PrefixListId"
     raws = run.query(op, key, id_key, filter_name="prefix-list-id", values=sorted(referenced) if scoped else None)
     prefix_lists = []

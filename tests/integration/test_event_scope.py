@@ -18,8 +18,10 @@ from chalicelib.events import (
     CLIENT_VPN_CHECKS,
     ENDPOINT_SERVICE_CHECKS,
     FLOW_LOG_CHECKS,
+    ROUTE_CHECKS,
     Scope,
     Touched,
+    checks_for_event,
     parse_event,
     resolve_scope,
 )
@@ -64,7 +66,9 @@ def resolve(ec2: Any, event: Touched, memory: dict[str, str] | None = None) -> t
 
 
 def vpcs_only(scope: Scope) -> set[str]:
-    assert not scope.region_wide and scope.checks is None, scope
+    """The VPCs of a VPC-scoped re-audit (which runs the checks its event family can move)."""
+    event_name = scope.reason.split(" ", 1)[0]
+    assert not scope.region_wide and scope.checks == checks_for_event(event_name), scope
     return set(scope.vpc_ids)
 
 
@@ -97,7 +101,12 @@ def create_route(rtb: str) -> Touched:
 def test_a_route_change_costs_one_describe_route_tables(ec2: Any, landscape: Landscape) -> None:
     scope, calls = resolve(ec2, create_route(landscape.private_rtb))
     assert scope == Scope(
-        ACCOUNT, REGION, (landscape.app,), False, None, f"CreateRoute on {landscape.private_rtb}: in {landscape.app}"
+        ACCOUNT,
+        REGION,
+        (landscape.app,),
+        False,
+        ROUTE_CHECKS,
+        f"CreateRoute on {landscape.private_rtb}: in {landscape.app}",
     )
     assert calls == {"DescribeRouteTables": 1}
 

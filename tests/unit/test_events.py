@@ -27,6 +27,7 @@ from chalicelib.events import (
     TGW_ROUTE_TABLE_CHECKS,
     Scope,
     Touched,
+    checks_for_event,
     parse_event,
     resolve_scope,
 )
@@ -497,7 +498,7 @@ def test_client_vpn_endpoint_in_a_vpc_and_the_vpc_memory_saw() -> None:
         ec2,
         {"cvpn-endpoint-1": "vpc-old"},
     )
-    assert (scope.vpc_ids, scope.region_wide, scope.checks) == (("vpc-new", "vpc-old"), False, None)
+    assert (scope.vpc_ids, scope.region_wide, scope.checks) == (("vpc-new", "vpc-old"), False, CLIENT_VPN_CHECKS)
     assert [c for c, _ in ec2.calls] == ["describe_client_vpn_endpoints"]
 
 
@@ -659,7 +660,9 @@ def test_resolve_scope_handles_any_answer(
     scope = resolve_scope(event, RandomEc2(data), memory)
     assert isinstance(scope, Scope) and "resolution failed" not in scope.reason
     assert all(isinstance(v, str) and v for v in scope.vpc_ids)
-    assert scope.checks is None or (scope.region_wide and set(scope.checks) <= CHECK_IDS)
+    assert scope.checks is None or set(scope.checks) <= CHECK_IDS
+    if not scope.region_wide and scope.vpc_ids:
+        assert scope.checks == checks_for_event(name)
 
 
 GARBAGE_ITEMS = [

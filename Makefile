@@ -34,6 +34,7 @@ bench: venv
 	$(BIN)/python -m bench.bench_evaluate
 	$(BIN)/python -m bench.bench_collect
 	$(BIN)/python -m bench.bench_service
+	$(BIN)/python -m bench.bench_coldstart
 
 # Regenerates the README's check table from the registry (a test fails when it drifts).
 readme: venv

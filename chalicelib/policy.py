@@ -9,8 +9,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from chalicelib.model import EXEMPT_TAG, Severity, Tags
 
 TRAFFIC_TYPES = ("ALL", "REJECT", "ACCEPT")
@@ -160,6 +158,8 @@ def parse_policy(doc: Any, known_checks: Collection[str] | None = None) -> Polic
 
 def loads_policy(text: str, known_checks: Collection[str] | None = None) -> Policy:
     """Parse a YAML or JSON policy document (JSON is YAML, but try JSON first for its errors)."""
+    import yaml  # only when a policy is read: a cold start without POLICY does not pay for it
+
     stripped = text.lstrip()
     try:
         doc = json.loads(text) if stripped.startswith("{") else yaml.safe_load(text)

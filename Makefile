@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint unit bench readme resources package serve clean
+.PHONY: venv demo test lint unit browser bench readme resources package serve clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,20 @@ lint: venv
 	$(BIN)/mypy
 
 # The e2e tests start their own moto server on a free loopback port and stop it after.
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -n 2 tests
+
+# Debian's Chromium for the browser test (Playwright drives it; it never downloads a
+# browser). Installed where missing, which needs root (as in CI); otherwise the browser
+# test is skipped and says why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else \
+		echo "make browser: /usr/bin/chromium is missing and installing it needs root" \
+			"(apt-get install chromium): the browser test will be skipped"; \
+	fi
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit

@@ -18,7 +18,7 @@ from chalicelib.model import NetworkSnapshot, Severity
 Progress = Callable[[int, int, NetworkSnapshot], None]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMATS = ("table", "json", "markdown", "sarif")
+FORMATS = ("table", "json", "markdown", "sarif", "asff", "html")
 
 
 class UsageError(Exception):

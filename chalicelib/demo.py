@@ -52,7 +52,7 @@ def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
 
     from chalicelib.lab import apply_fix, build_lab, fix_event, remove_default_vpc
     from chalicelib.provision import provision
-    from chalicelib.render.html import render_findings
+    from chalicelib.render.html import render as render_html
     from chalicelib.render.table import render
 
     for name in CLEARED:
@@ -123,7 +123,11 @@ def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
         again = _drain(sqs, capture)
         out.write(f"   the same event delivered again: {len(again)} notifications (idempotent: {replay == answer})\n\n")
 
-        findings, _ = lambdas.service().store.query(limit=500)
-        Path(report).write_text(render_findings(findings, title="vpcwatch lab report"), encoding="utf-8")
-        out.write(f"== 5. HTML report of {len(findings)} findings written to {Path(report).resolve()}\n")
+        # The report of the full audit (before the fix): the topology with every finding drawn on it.
+        before = outcome.result
+        Path(report).write_text(render_html(before, title="vpcwatch lab report: the audit before the fix"), "utf-8")
+        out.write(
+            f"== 5. HTML report (topology of {before.resources()['vpcs']} VPCs, {len(before.findings)} findings) "
+            f"written to {Path(report).resolve()}\n"
+        )
     return 0

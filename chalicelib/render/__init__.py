@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 from chalicelib.audit import AuditResult
-from chalicelib.render import markdown, sarif, table
+from chalicelib.render import asff, html, markdown, sarif, table
 
 
 def render_json(result: AuditResult) -> str:
@@ -18,4 +18,6 @@ RENDERERS: dict[str, Callable[[AuditResult], str]] = {
     "json": render_json,
     "markdown": markdown.render,
     "sarif": sarif.render,
+    "asff": asff.render,
+    "html": html.render,
 }

@@ -442,6 +442,7 @@ def decode_token(token: str, attributes: Collection[str]) -> Item:
 class OutboxEntry:
     key: str  # the outbox item's id
     change: Change
+    delivered: frozenset[str] = frozenset()  # channels that already have it ("sns", "securityhub")
 
 
 def _code(error: ClientError) -> str:
@@ -782,6 +783,18 @@ class FindingStore:
             if _code(error) != "ConditionalCheckFailedException":  # already expired: nothing to mark
                 raise
 
+    def mark_delivered(self, entry: OutboxEntry, channel: str) -> None:
+        """One channel has the change: a retry of the entry skips that channel, so a change
+        is never announced twice on it while another channel still fails."""
+        self._ddb.update_item(
+            TableName=self.table_name,
+            Key={TABLE_KEY: _s(entry.key)},
+            UpdateExpression="ADD #delivered :channel",
+            ConditionExpression="attribute_exists(#id)",
+            ExpressionAttributeNames={"#delivered": "delivered", "#id": TABLE_KEY},
+            ExpressionAttributeValues={":channel": {"SS": [channel]}},
+        )
+
     def release(self, entry: OutboxEntry) -> None:
         """Publishing failed: the entry is due again at once (back in its place by age)
         rather than when its lease ends."""
@@ -865,4 +878,8 @@ def _outbox_item(change: Change, version: int, now: str) -> Item:
 
 def _outbox_entry(item: Mapping[str, Any]) -> OutboxEntry:
     message = json.loads(item["message"]["S"])
-    return OutboxEntry(key=item[TABLE_KEY]["S"], change=Change(message["type"], Finding.from_dict(message["finding"])))
+    return OutboxEntry(
+        key=item[TABLE_KEY]["S"],
+        change=Change(message["type"], Finding.from_dict(message["finding"])),
+        delivered=frozenset(item.get("delivered", {}).get("SS", [])),
+    )

@@ -451,6 +451,20 @@ def test_outbox_hands_out_each_pending_change_once_until_sent(store: FindingStor
     assert all("outbox" not in i and "due" not in i and "expiration" in i and "sent_at" in i for i in sent)
 
 
+def test_channels_already_delivered_travel_with_the_entry(store: FindingStore) -> None:
+    store.reconcile(audit([FLOW]), T0)
+    (entry,) = store.pending(now=T0)
+    assert entry.delivered == frozenset()
+    store.mark_delivered(entry, "sns")
+    store.mark_delivered(entry, "sns")  # a set: idempotent
+    store.release(entry)  # another channel failed: due again, knowing SNS has it
+    (again,) = store.pending(now=T0)
+    assert again.key == entry.key and again.delivered == frozenset({"sns"})
+    store.mark_delivered(again, "securityhub")
+    store.mark_sent(again)
+    assert store.pending(now=T4) == []
+
+
 def test_pending_pages_through_more_than_limit(store: FindingStore) -> None:
     store.reconcile(audit([finding("tgw-auto-accept-disabled", f"tgw-{i}") for i in range(7)]), T0)
     assert len(store.pending(limit=3, now=T0)) == 3

@@ -47,6 +47,7 @@ bench: venv
 	$(BIN)/python -m bench.bench_collect
 	$(BIN)/python -m bench.bench_service
 	$(BIN)/python -m bench.bench_coldstart
+	$(BIN)/python -m bench.bench_sweep
 
 # Regenerates the README's check table from the registry (a test fails when it drifts).
 readme: venv

@@ -103,12 +103,30 @@ def scheduled_sweep(event: CloudWatchEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue=AUDIT_QUEUE, batch_size=10, name="audit_worker")
 @traced
 def audit_worker(event: SQSEvent) -> dict[str, Any]:
-    records = list(event)
-    logger.set_correlation_id(",".join(record.to_dict().get("messageId", "") for record in records))
+    """One (account, region) audit per message. A message that fails (malformed, or its
+    account's role cannot be assumed) is reported in ``batchItemFailures`` (the event
+    source mapping has ``ReportBatchItemFailures``): SQS redelivers only that one, then
+    dead-letters it; the others are deleted."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    raw = event.to_dict()
+    logger.set_correlation_id(",".join(str(r.get("messageId", "")) for r in raw.get("Records", [])))
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     try:
-        return service().work([json.loads(record.body) for record in records])
+        return dict(process_partial_response(event=raw, record_handler=_audit_record, processor=processor))
     finally:
         _flush_metrics()
+
+
+def _audit_record(record: Any) -> dict[str, Any]:
+    """The batch utility's record handler (an ``SQSRecord``): raises to fail the record."""
+    try:
+        message = json.loads(record.body)
+    except ValueError as exc:
+        logger.error("malformed audit message", extra={"message_id": record.message_id})
+        raise ValueError(f"message {record.message_id}: not JSON") from exc
+    outcome = service().audit_message(message)
+    return {"account_id": outcome.result.account_id, "regions": list(outcome.result.regions)}
 
 
 @app.on_sns_message(topic=ALERTS_TOPIC, name="slack_forwarder")
@@ -130,9 +148,16 @@ def _observe(outcome: Outcome) -> None:
     errors = sum(len(s.errors) for s in outcome.result.snapshots)
     metrics.add_metric("CollectionErrors", MetricUnit.Count, errors)
     metrics.add_metric("PublishFailures", MetricUnit.Count, outcome.publish_failures)
+    metrics.add_metric("AuditsUnavailable", MetricUnit.Count, len(outcome.failures))
     logger.info(
         "audit recorded",
-        extra={"regions": list(outcome.result.regions), "scope": list(outcome.result.scope_vpc_ids), **changes},
+        extra={
+            "account_id": outcome.result.account_id,
+            "regions": list(outcome.result.regions),
+            "scope": list(outcome.result.scope_vpc_ids),
+            "unavailable": [f.to_dict() for f in outcome.failures],
+            **changes,
+        },
     )
 
 
@@ -153,10 +178,9 @@ def post_audits() -> Any:
     except ApiError as exc:
         return _error(400, str(exc))
     try:
-        outcome = service().audit_and_notify(list(body.regions) or None, body.vpc_ids)
+        return service().audit_accounts(body.accounts, list(body.regions) or None, body.vpc_ids)
     finally:
         _flush_metrics()
-    return outcome.to_dict()
 
 
 @app.route("/findings", methods=["GET"], authorizer=iam)

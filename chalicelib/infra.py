@@ -1,8 +1,10 @@
 """Deployment as data: the CloudFormation merge template (``resources.json``, merged by
-``chalice package --merge-template``) and the IAM actions the service needs beyond the
-checks' own. ``python -m chalicelib.infra --write resources.json`` regenerates the file;
-a test fails when the committed one drifts, and another proves the hand-written
-``.chalice/policy-<stage>.json`` grants exactly these actions and the registry's."""
+``chalice package --merge-template``), the member role template (``member-role.json``,
+deployed in every member account, e.g. as a StackSet) and the IAM actions the service
+needs beyond the checks' own. ``python -m chalicelib.infra --write resources.json`` and
+``--member-role member-role.json`` regenerate the files; a test fails when a committed
+one drifts, and others prove the hand-written ``.chalice/policy-<stage>.json`` grants
+exactly these actions and the registry's, and the member role exactly the registry's."""
 
 from __future__ import annotations
 
@@ -17,6 +19,15 @@ from chalicelib.provision import DLQ_NAME, QUEUE_NAME, TABLE_NAME, TOPIC_NAME
 # Chalice's logical ids of the functions (CamelCase of their names) and the API's.
 FUNCTIONS = ("OnNetworkChange", "ScheduledSweep", "AuditWorker", "SlackForwarder", "APIHandler")
 SLACK_PARAMETER = "/vpcwatch/slack-webhook-url"
+# The member role's default name (member-role.json's RoleName parameter): the policies
+# may assume only roles of this name. Deploy it under another name and MEMBER_ROLE_NAME
+# and the "AssumeMemberRole" statement of .chalice/policy-<stage>.json follow.
+MEMBER_ROLE_NAME = "vpcwatch-member"
+MEMBER_ROLE_ARN = f"arn:aws:iam::*:role/{MEMBER_ROLE_NAME}"
+# Pairs audited at once by audit_worker Lambdas (the SQS event source's maximum
+# concurrency): EC2's request rate limits are per account and region, and each pair is
+# one message, so this bounds the calls any one account sees from the sweep too.
+WORKER_MAX_CONCURRENCY = 10
 
 # Actions by resource; the policy files are tested against exactly these.
 SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -38,6 +49,9 @@ SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
     ),
     "parameter": ("ssm:GetParameter",),
     "identity": ("sts:GetCallerIdentity",),
+    "regions": ("ec2:DescribeRegions",),  # the sweep's regions when AUDIT_REGIONS is unset
+    "organization": ("organizations:ListAccounts",),  # the sweep's accounts (MEMBER_ROLE_NAME set)
+    "member_role": ("sts:AssumeRole",),  # on arn:aws:iam::*:role/vpcwatch-member only
     "logs": ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
     "tracing": ("xray:PutTelemetryRecords", "xray:PutTraceSegments"),
 }
@@ -95,6 +109,16 @@ def merge_template() -> dict[str, Any]:
     resources["OnNetworkChange"]["Properties"]["Events"] = {
         "OnNetworkChangeEvent": {"Type": "CloudWatchEvent", "Properties": {"Pattern": EVENT_PATTERN}}
     }
+    # audit_worker answers partial batch responses (Powertools' batch utility): the event
+    # source mapping Chalice generates must say so, or a failed message fails the batch.
+    resources["AuditWorker"]["Properties"]["Events"] = {
+        "AuditWorkerSqsEventSource": {
+            "Properties": {
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "ScalingConfig": {"MaximumConcurrency": WORKER_MAX_CONCURRENCY},
+            }
+        }
+    }
     # The environment's Refs also order creation: the topic and queue the triggers name
     # exist before the functions.
     return {
@@ -129,9 +153,113 @@ def render() -> str:
     return json.dumps(merge_template(), indent=2, sort_keys=True) + "\n"
 
 
+def member_role_actions() -> list[str]:
+    """What the member role grants: the checks' read-only actions, and GetCallerIdentity."""
+    from chalicelib.checks import required_actions
+
+    return sorted({*required_actions(), "sts:GetCallerIdentity"})
+
+
+def member_role_template() -> dict[str, Any]:
+    """The role vpcwatch assumes in every member account (SPEC §5): read-only network
+    access, trusting only the auditor account's roles that present the external id."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": (
+            "vpcwatch member role: read-only access to VPC networking for the vpcwatch auditor account. "
+            "Deploy in every member account (for example as a service-managed StackSet)."
+        ),
+        "Parameters": {
+            "RoleName": {
+                "Type": "String",
+                "Default": MEMBER_ROLE_NAME,
+                "AllowedPattern": "[\\w+=,.@-]{1,64}",
+                "Description": "The role's name: vpcwatch's MEMBER_ROLE_NAME (its IAM policy allows this default)",
+            },
+            "AuditorAccountId": {
+                "Type": "String",
+                "AllowedPattern": "\\d{12}",
+                "Description": "The account vpcwatch runs in",
+            },
+            "AuditorRoleNamePattern": {
+                "Type": "String",
+                "Default": "*",
+                "AllowedPattern": "[\\w+=,.@*/-]{1,128}",
+                "Description": "Which of the auditor account's roles may assume this one (ArnLike, e.g. vpcwatch-*)",
+            },
+            "ExternalId": {
+                "Type": "String",
+                "MinLength": 2,
+                "MaxLength": 1224,
+                "AllowedPattern": "[\\w+=,.@:/-]*",
+                "NoEcho": True,
+                "Description": "vpcwatch's EXTERNAL_ID",
+            },
+        },
+        "Resources": {
+            "MemberRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": {"Ref": "RoleName"},
+                    "Description": "vpcwatch: read-only VPC networking audit",
+                    "MaxSessionDuration": 3600,
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "VpcwatchAuditor",
+                                "Effect": "Allow",
+                                "Principal": {
+                                    "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AuditorAccountId}:root"}
+                                },
+                                "Action": "sts:AssumeRole",
+                                "Condition": {
+                                    "StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}},
+                                    "ArnLike": {
+                                        "aws:PrincipalArn": {
+                                            "Fn::Sub": (
+                                                "arn:${AWS::Partition}:iam::${AuditorAccountId}:role/"
+                                                "${AuditorRoleNamePattern}"
+                                            )
+                                        }
+                                    },
+                                },
+                            }
+                        ],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "vpcwatch-read-network",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {
+                                        "Sid": "ReadNetwork",
+                                        "Effect": "Allow",
+                                        "Action": member_role_actions(),
+                                        "Resource": "*",
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                },
+            }
+        },
+        "Outputs": {
+            "MemberRoleArn": {"Value": {"Fn::GetAtt": ["MemberRole", "Arn"]}},
+        },
+    }
+
+
+def render_member_role() -> str:
+    return json.dumps(member_role_template(), indent=2, sort_keys=True) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Print or write the CloudFormation merge template.")
     parser.add_argument("--write", metavar="FILE", help="write the merge template to FILE")
+    parser.add_argument("--member-role", metavar="FILE", help="write the member role template to FILE")
     parser.add_argument("--retarget", metavar="TEMPLATE", help="set the runtime of a packaged template's functions")
     parser.add_argument("--runtime", default=LAMBDA_RUNTIME)
     args = parser.parse_args()
@@ -142,9 +270,13 @@ def main() -> int:
         with open(args.retarget, "w", encoding="utf-8") as handle:
             json.dump(template, handle, indent=2)
         sys.stderr.write(f"{count} functions now run on {args.runtime}\n")
-    elif args.write:
-        with open(args.write, "w", encoding="utf-8") as handle:
-            handle.write(render())
+    elif args.write or args.member_role:
+        if args.write:
+            with open(args.write, "w", encoding="utf-8") as handle:
+                handle.write(render())
+        if args.member_role:
+            with open(args.member_role, "w", encoding="utf-8") as handle:
+                handle.write(render_member_role())
     else:
         sys.stdout.write(render())
     return 0

@@ -8,22 +8,47 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.audit import AuditResult, run_audit
+from chalicelib.accounts import (
+    REGION_DISABLED_CODES,
+    AssumedSessions,
+    AuditFailure,
+    AuditUnavailableError,
+    RoleAssumptionError,
+    member_accounts,
+    pairs,
+    regions_to_audit,
+)
+from chalicelib.audit import AuditResult, iso, run_audit
+from chalicelib.checks import required_actions
 from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import account_id, make_client
-from chalicelib.model import OPENED, REOPENED, RESOLVED, Change, NetworkSnapshot
+from chalicelib.collect.session import account_id, error_code, error_message, is_credential_error, make_client
+from chalicelib.model import OPENED, REOPENED, RESOLVED, Change, CollectionError, NetworkSnapshot
 from chalicelib.settings import Settings
 
 log = logging.getLogger("vpcwatch.service")
+
+SWEEP_CONCURRENCY = 4  # (account, region) pairs audited at once in one process
+SQS_BATCH = 10  # SendMessageBatch's maximum
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+UNAVAILABLE = "Unavailable"  # the error code of a placeholder snapshot's data
+
+# boto3 sessions are not thread-safe: clients are created from them one at a time (the
+# clients themselves are).
+_client_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -35,6 +60,7 @@ class Outcome:
     published: int  # outbox entries published by this run (older pending ones included)
     publish_failures: int  # entries left in the outbox for the next run
     seconds: float  # wall time from the start of the audit to the last publish
+    failures: tuple[AuditFailure, ...] = ()  # (account, region) pairs that could not be audited at all
 
     def changes_by_type(self) -> dict[str, list[dict[str, Any]]]:
         grouped: dict[str, list[dict[str, Any]]] = {"opened": [], "resolved": [], "reopened": []}
@@ -43,9 +69,50 @@ class Outcome:
             grouped[names[change.type]].append(change.finding.to_dict())
         return grouped
 
+    @property
+    def retriable_failures(self) -> tuple[AuditFailure, ...]:
+        return tuple(f for f in self.failures if f.retriable)
+
     def to_dict(self) -> dict[str, Any]:
-        """The body of ``POST /audits`` (SPEC §4)."""
-        return {**self.result.to_dict(), "changes": self.changes_by_type()}
+        """The body of ``POST /audits`` (SPEC §4); every error names its account."""
+        body = {**self.result.to_dict(), "changes": self.changes_by_type()}
+        audit = body["audit"]
+        audit["errors"] = [
+            *({**error, "account_id": self.result.account_id} for error in audit["errors"]),
+            *(failure.to_dict() for failure in self.failures),
+        ]
+        return body
+
+
+def merge_outcomes(outcomes: Sequence[Outcome], duration_ms: int | None = None) -> dict[str, Any]:
+    """One ``POST /audits`` body for audits of several accounts: ``audit.accounts`` lists
+    them (``audit.account_id`` is set when there is one), counts are summed, lists joined."""
+    bodies = [outcome.to_dict() for outcome in outcomes]
+    audits = [body["audit"] for body in bodies]
+    accounts = [str(a["account_id"]) for a in audits]
+    resources: Counter[str] = Counter()
+    for audit in audits:
+        resources.update(audit["resources"])
+    merged: dict[str, Any] = {
+        "account_id": accounts[0] if len(accounts) == 1 else None,
+        "accounts": accounts,
+        "regions": list(dict.fromkeys(r for a in audits for r in a["regions"])),
+        "scope": audits[0]["scope"],
+        "started_at": min(a["started_at"] for a in audits),
+        "duration_ms": duration_ms if duration_ms is not None else max(a["duration_ms"] for a in audits),
+        "api_calls": sum(a["api_calls"] for a in audits),
+        "resources": {key: resources[key] for key in audits[0]["resources"]},
+        "errors": [e for a in audits for e in a["errors"]],
+        "not_evaluated": [{**n, "account_id": a["account_id"]} for a in audits for n in a["not_evaluated"]],
+    }
+    return {
+        "audit": merged,
+        "findings": [f for body in bodies for f in body["findings"]],
+        "suppressed": [f for body in bodies for f in body["suppressed"]],
+        "changes": {
+            kind: [f for body in bodies for f in body["changes"][kind]] for kind in ("opened", "resolved", "reopened")
+        },
+    }
 
 
 class Service:
@@ -55,11 +122,16 @@ class Service:
         session: boto3.session.Session | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         observe: Callable[[Outcome], None] | None = None,
+        session_hook: Callable[[str, boto3.session.Session], None] | None = None,
+        concurrency: int = SWEEP_CONCURRENCY,
     ) -> None:
         self.settings = settings
         self.session = session or boto3.session.Session(region_name=settings.region)
         self.clock = clock
         self.observe = observe  # told of every outcome (the Lambdas emit metrics from it)
+        self.session_hook = session_hook  # given each member account's new session (benchmarks count calls)
+        self.concurrency = max(1, concurrency)  # pairs audited at once by sweep() and audit_accounts()
+        self._observe_lock = threading.Lock()
 
     # -- clients, built on first use --------------------------------------------
     @cached_property
@@ -68,20 +140,39 @@ class Service:
 
     @cached_property
     def sns(self) -> Any:
-        return make_client(self.session, "sns", self.settings.region)
+        return self._client(self.session, "sns", self.settings.region)
 
     @cached_property
     def ssm(self) -> Any:
-        return make_client(self.session, "ssm", self.settings.region)
+        return self._client(self.session, "ssm", self.settings.region)
 
     @cached_property
     def store(self) -> Any:
         from chalicelib.store import FindingStore
 
-        return FindingStore(self.settings.findings_table, make_client(self.session, "dynamodb", self.settings.region))
+        return FindingStore(self.settings.findings_table, self._client(self.session, "dynamodb", self.settings.region))
 
-    def ec2(self, region: str) -> Any:
-        return make_client(self.session, "ec2", region)
+    @cached_property
+    def sessions(self) -> AssumedSessions:
+        """Sessions in member accounts through ``MEMBER_ROLE_NAME`` (cached per account)."""
+        return AssumedSessions(
+            self.session,
+            own_account=lambda: self.account_id,
+            region=self.settings.region,
+            role_name=self.settings.member_role_name,
+            external_id=self.settings.external_id,
+            prepare=self.session_hook,
+        )
+
+    def ec2(self, region: str, account: str | None = None) -> Any:
+        """An EC2 client in ``region`` of ``account`` (None: our own); raises ``RoleAssumptionError``."""
+        session = self.session if account is None else self.sessions.session(account)
+        return self._client(session, "ec2", region)
+
+    @staticmethod
+    def _client(session: boto3.session.Session, service: str, region: str) -> Any:
+        with _client_lock:
+            return make_client(session, service, region)
 
     # -- the pipeline ----------------------------------------------------------
     def audit(
@@ -89,20 +180,73 @@ class Service:
         regions: Sequence[str] | None = None,
         vpc_ids: Sequence[str] = (),
         checks: Collection[str] | None = None,
+        account_id: str | None = None,
     ) -> AuditResult:
-        account = self.account_id
+        """Audit ``regions`` of ``account_id`` (None: our own account; others through the
+        member role). Raises ``AuditUnavailableError`` (``RoleAssumptionError`` for the
+        role) when a region could not be audited at all; ``audit_and_notify`` instead
+        records what could be audited and reports the rest."""
+        result, failures = self._audit(regions, vpc_ids, checks, account_id)
+        if failures:
+            raise AuditUnavailableError.of(failures[0])
+        return result
+
+    def _audit(
+        self,
+        regions: Sequence[str] | None,
+        vpc_ids: Sequence[str],
+        checks: Collection[str] | None,
+        account_id: str | None,
+    ) -> tuple[AuditResult, tuple[AuditFailure, ...]]:
+        """The audit of every region that could be audited, and a failure for each that
+        could not (its snapshot, findings and not-evaluated entries left out, so nothing
+        of it is reconciled). Raises ``RoleAssumptionError``."""
+        account = account_id or self.account_id
+        session = self.session if account == self.account_id else self.sessions.session(account)
+        failures: dict[str, AuditFailure] = {}
 
         def collect(region: str) -> NetworkSnapshot:
-            return collect_region(self.ec2(region), account_id=account, region=region, vpc_ids=vpc_ids, checks=checks)
+            ec2 = self._client(session, "ec2", region)
+            try:
+                snapshot = collect_region(ec2, account_id=account, region=region, vpc_ids=vpc_ids, checks=checks)
+            except Exception as exc:
+                if not is_credential_error(exc):
+                    raise
+                failures[region] = self._region_failure(account, region, exc)
+                return _placeholder(account, region)
+            failure = _disabled_region(snapshot)
+            if failure is None:
+                return snapshot
+            failures[region] = failure
+            return _placeholder(account, region)
 
-        return run_audit(
+        region_list = list(dict.fromkeys(regions or self.settings.audit_regions))
+        result = run_audit(
             collect,
             account_id=account,
-            regions=list(regions or self.settings.audit_regions),
+            regions=region_list,
             vpc_ids=vpc_ids,
             policy=self.settings.policy,
             checks=checks,
             clock=self.clock,
+        )
+        if not failures:
+            return result, ()
+        return _without_regions(result, failures), tuple(failures[r] for r in region_list if r in failures)
+
+    def _region_failure(self, account: str, region: str, exc: Exception) -> AuditFailure:
+        code = error_code(exc)
+        operation = getattr(exc, "operation_name", None)
+        disabled = code in REGION_DISABLED_CODES
+        if not disabled and account != self.account_id:
+            self.sessions.forget(account)  # refused credentials: assume the role afresh next time
+        return AuditFailure(
+            account_id=account,
+            region=region,
+            api=f"ec2:{operation}" if operation else "ec2",
+            code=code,
+            message=("region not enabled for this account: " if disabled else "") + error_message(exc),
+            retriable=not disabled,
         )
 
     def audit_and_notify(
@@ -110,12 +254,45 @@ class Service:
         regions: Sequence[str] | None = None,
         vpc_ids: Sequence[str] = (),
         checks: Collection[str] | None = None,
+        account_id: str | None = None,
     ) -> Outcome:
+        """Audit, record, announce. A region (or an account whose role cannot be assumed)
+        that could not be audited is logged and reported in ``Outcome.failures``; nothing
+        of it is reconciled, so none of its findings is resolved."""
         t0 = time.perf_counter()
-        result = self.audit(regions, vpc_ids, checks)
-        return self.record(result, t0)
+        try:
+            result, failures = self._audit(regions, vpc_ids, checks, account_id)
+        except RoleAssumptionError as exc:
+            region_list = tuple(dict.fromkeys(regions or self.settings.audit_regions))
+            result = self._empty_result(exc.account_id, region_list, vpc_ids, checks)
+            failures = tuple(replace(exc.failure, region=region) for region in region_list)  # one per pair
+        for failure in failures:
+            log.error(
+                "audit unavailable: %s",
+                failure.describe(),
+                extra={"account_id": failure.account_id, "region": failure.region, "error": failure.code},
+            )
+        if failures and not result.snapshots:  # nothing could be audited: nothing to record
+            return self._observed(Outcome(result, (), 0, 0, time.perf_counter() - t0, failures))
+        return self.record(result, t0, failures)
 
-    def record(self, result: AuditResult, t0: float | None = None) -> Outcome:
+    def _empty_result(
+        self, account: str, regions: Sequence[str], vpc_ids: Sequence[str], checks: Collection[str] | None
+    ) -> AuditResult:
+        return AuditResult(
+            account_id=account,
+            regions=tuple(regions),
+            scope_vpc_ids=tuple(vpc_ids),
+            started_at=iso(self.clock()),
+            duration_ms=0,
+            snapshots=(),
+            findings=(),
+            suppressed=(),
+            not_evaluated=(),
+            checks=None if checks is None else tuple(checks),
+        )
+
+    def record(self, result: AuditResult, t0: float | None = None, failures: Sequence[AuditFailure] = ()) -> Outcome:
         """Reconcile the audit with the store, remember where resources live, publish."""
         from chalicelib.store import resource_vpc_map
 
@@ -126,9 +303,13 @@ class Service:
                 snapshot.account_id, snapshot.region, resource_vpc_map(snapshot), replace=not snapshot.scope_vpc_ids
             )
         published, failed = self.publish_pending()
-        outcome = Outcome(result, changes, published, failed, time.perf_counter() - start)
+        outcome = Outcome(result, changes, published, failed, time.perf_counter() - start, tuple(failures))
+        return self._observed(outcome)
+
+    def _observed(self, outcome: Outcome) -> Outcome:
         if self.observe is not None:
-            self.observe(outcome)
+            with self._observe_lock:  # audits of several pairs finish on several threads
+                self.observe(outcome)
         return outcome
 
     def publish_pending(self) -> tuple[int, int]:
@@ -150,30 +331,44 @@ class Service:
 
     # -- entry points ------------------------------------------------------------
     def on_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """One CloudTrail event: re-audit what it touched. Failed calls, foreign and
-        malformed events are logged (by ``parse_event``) and skipped."""
+        """One CloudTrail event: re-audit what it touched, in the event's own account and
+        region (a member account's through the member role, when ``MEMBER_ROLE_NAME`` is
+        set). Failed calls, foreign and malformed events are logged (by ``parse_event``)
+        and skipped."""
         from chalicelib.events import parse_event, resolve_scope
 
         touched = parse_event(event)
         if touched is None:
             return {"skipped": True}
-        if touched.account_id and touched.account_id != self.account_id:
-            log.warning("event %s from account %s is not this account's: skipped", touched.event_id, touched.account_id)
+        account = touched.account_id or self.account_id
+        if account != self.account_id and not self.settings.member_role_name:
+            log.warning("event %s from account %s is not this account's: skipped", touched.event_id, account)
             return {"skipped": True, "reason": "foreign account"}
-        memory = self.store.resource_vpcs(self.account_id, touched.region)
-        scope = resolve_scope(touched, self.ec2(touched.region), memory)
+        try:
+            ec2 = self.ec2(touched.region, account)
+        except RoleAssumptionError as exc:
+            log.error("event %s: %s", touched.event_id, exc, extra={"account_id": account, "error": exc.code})
+            region = (touched.region,)
+            self._observed(Outcome(self._empty_result(account, region, (), None), (), 0, 0, 0.0, (exc.failure,)))
+            return {"event_id": touched.event_id, "account_id": account, "errors": [exc.failure.to_dict()]}
+        memory = self.store.resource_vpcs(account, touched.region)
+        scope = resolve_scope(touched, ec2, memory)
         vpc_ids = () if scope.region_wide else scope.vpc_ids
         if not scope.region_wide and not vpc_ids:
             log.info("event %s %s touches nothing vpcwatch audits", touched.event_id, touched.event_name)
             return {"skipped": True, "reason": scope.reason}
-        outcome = self.audit_and_notify([scope.region], vpc_ids, scope.checks)
-        return {
+        outcome = self.audit_and_notify([scope.region], vpc_ids, scope.checks, account_id=account)
+        answer: dict[str, Any] = {
             "event_id": touched.event_id,
+            "account_id": account,
             "scope": {"region": scope.region, "vpc_ids": list(vpc_ids), "region_wide": scope.region_wide},
             "reason": scope.reason,
             "changes": {k: [f["id"] for f in v] for k, v in outcome.changes_by_type().items()},
             "published": outcome.published,
         }
+        if outcome.failures:
+            answer["errors"] = [f.to_dict() for f in outcome.failures]
+        return answer
 
     def on_event_once(self, event: Mapping[str, Any], lambda_context: Any = None) -> dict[str, Any]:
         """``on_event``, at most once per CloudTrail event id (see ``_idempotent``)."""
@@ -196,7 +391,7 @@ class Service:
         persistence = DynamoDBPersistenceLayer(
             table_name=self.settings.findings_table,
             key_attr="id",
-            boto3_client=make_client(self.session, "dynamodb", self.settings.region),
+            boto3_client=self._client(self.session, "dynamodb", self.settings.region),
         )
         config = IdempotencyConfig(
             event_key_jmespath="detail.eventID || id", raise_on_no_idempotency_key=False, expires_after_seconds=86400
@@ -210,31 +405,172 @@ class Service:
 
         return handle, config
 
-    def sweep(self) -> dict[str, Any]:
-        """The scheduled safety net: every configured region, fanned out on SQS when a
-        queue is configured, else audited here."""
-        regions = list(self.settings.audit_regions)
-        if self.settings.audit_queue_url:
-            sqs = make_client(self.session, "sqs", self.settings.region)
-            messages = [{"account_id": self.account_id, "region": region} for region in regions]
-            for start in range(0, len(messages), 10):
-                batch = messages[start : start + 10]
-                sqs.send_message_batch(
-                    QueueUrl=self.settings.audit_queue_url,
-                    Entries=[{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(batch)],
+    # -- many accounts and regions (SPEC §5) --------------------------------------
+    def sweep_targets(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """(accounts, regions, errors) of a sweep: the organization's ACTIVE accounts when
+        ``MEMBER_ROLE_NAME`` is set (else ours), × ``AUDIT_REGIONS`` or every enabled region.
+        Should ListAccounts fail, our own account is swept and the error reported."""
+        errors: list[dict[str, Any]] = []
+        if self.settings.audit_regions_explicit:
+            regions = list(self.settings.audit_regions)
+        else:
+            regions = regions_to_audit(self.settings, self.ec2(self.settings.region))
+        accounts = [self.account_id]
+        if self.settings.member_role_name:
+            try:
+                accounts = member_accounts(self._client(self.session, "organizations", self.settings.region))
+            except (ClientError, BotoCoreError) as exc:
+                code, message = error_code(exc), error_message(exc)
+                log.error("organizations:ListAccounts failed (%s): sweeping this account only", code)
+                errors.append(
+                    {
+                        "api": "organizations:ListAccounts",
+                        "account_id": self.account_id,
+                        "region": self.settings.region,
+                        "error": code,
+                        "message": message,
+                    }
                 )
-            return {"enqueued": len(messages)}
-        outcome = self.audit_and_notify(regions)
-        return {"regions": regions, "changes": len(outcome.changes), "published": outcome.published}
+        return accounts, regions, errors
+
+    def sweep(self) -> dict[str, Any]:
+        """The scheduled safety net: every (account, region), one SQS message each when a
+        queue is configured (``audit_worker`` audits them), else audited here, at most
+        ``concurrency`` pairs at once. A pair that cannot be audited is reported in
+        ``errors``; it never ends the sweep."""
+        accounts, regions, errors = self.sweep_targets()
+        todo = pairs(accounts, regions)
+        summary: dict[str, Any] = {"accounts": len(accounts), "regions": regions, "pairs": len(todo)}
+        if self.settings.audit_queue_url:
+            enqueued, failed = self.enqueue(todo)
+            return {**summary, "enqueued": enqueued, "errors": errors + failed}
+        outcomes = self._each([(account, (region,)) for account, region in todo])
+        return {
+            **summary,
+            "audited": sum(1 for o in outcomes if not o.failures),
+            "changes": sum(len(o.changes) for o in outcomes),
+            "published": sum(o.published for o in outcomes),
+            "errors": errors + [f.to_dict() for o in outcomes for f in o.failures],
+        }
+
+    def enqueue(self, todo: Sequence[tuple[str, str]]) -> tuple[int, list[dict[str, Any]]]:
+        """One message {"account_id", "region"} per pair, ``SQS_BATCH`` per SendMessageBatch;
+        entries SQS refuses are sent once more, then reported. Returns (sent, errors)."""
+        assert self.settings.audit_queue_url
+        sqs = self._client(self.session, "sqs", self.settings.region)
+        sent = 0
+        errors: list[dict[str, Any]] = []
+        for start in range(0, len(todo), SQS_BATCH):
+            batch = todo[start : start + SQS_BATCH]
+            entries = [
+                {"Id": str(n), "MessageBody": json.dumps({"account_id": account, "region": region})}
+                for n, (account, region) in enumerate(batch)
+            ]
+            failed = self._send_batch(sqs, entries)
+            if failed:
+                retry = {f["Id"] for f in failed}
+                failed = self._send_batch(sqs, [e for e in entries if e["Id"] in retry])
+            for failure in failed:
+                account, region = batch[int(failure["Id"])]
+                log.error("audit of %s/%s not enqueued: %s", account, region, failure.get("Code"))
+                errors.append(
+                    {
+                        "api": "sqs:SendMessage",
+                        "account_id": account,
+                        "region": region,
+                        "error": str(failure.get("Code") or "Failed"),
+                        "message": str(failure.get("Message") or ""),
+                    }
+                )
+            sent += len(batch) - len(failed)
+        return sent, errors
+
+    def _send_batch(self, sqs: Any, entries: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """The entries SendMessageBatch did not accept (all of them when the call fails)."""
+        try:
+            response = sqs.send_message_batch(QueueUrl=self.settings.audit_queue_url, Entries=entries)
+        except (ClientError, BotoCoreError) as exc:
+            code, message = error_code(exc), error_message(exc)
+            return [{"Id": e["Id"], "Code": code, "Message": message, "SenderFault": False} for e in entries]
+        return list(response.get("Failed") or [])
+
+    def _each(self, todo: Sequence[tuple[str, tuple[str, ...]]], vpc_ids: Sequence[str] = ()) -> list[Outcome]:
+        """``audit_and_notify`` of every (account, regions), ``concurrency`` at once; an
+        unexpected error ends only its own audit, reported as a failure of its regions."""
+        _ = self.account_id, self.store, self.sessions  # built once, before the threads
+
+        def one(item: tuple[str, tuple[str, ...]]) -> Outcome:
+            account, regions = item
+            try:
+                return self.audit_and_notify(list(regions), vpc_ids, account_id=account)
+            except Exception as exc:  # one audit must never end the others
+                log.exception("audit of account %s in %s failed", account, ",".join(regions))
+                operation = getattr(exc, "operation_name", None)
+                failures = tuple(
+                    AuditFailure(account, region, operation or "vpcwatch", error_code(exc), error_message(exc))
+                    for region in regions
+                )
+                outcome = Outcome(self._empty_result(account, regions, vpc_ids, None), (), 0, 0, 0.0, failures)
+                return self._observed(outcome)
+
+        if self.concurrency == 1 or len(todo) <= 1:
+            return [one(item) for item in todo]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(todo))) as pool:
+            return list(pool.map(one, todo))
+
+    def audit_message(self, message: Mapping[str, Any]) -> Outcome:
+        """One sweep message {"account_id", "region"}: audit that pair in that account.
+        Raises ``ValueError`` for a malformed message and ``AuditUnavailableError`` when
+        the pair could not be audited for a reason worth a retry (the role could not be
+        assumed); a region not enabled for the account is reported, not retried."""
+        if not isinstance(message, Mapping):
+            raise ValueError(f"message: expected a JSON object, not {type(message).__name__}")
+        account = message.get("account_id") or self.account_id
+        region = message.get("region") or self.settings.region
+        if not isinstance(account, str) or not ACCOUNT_RE.match(account):
+            raise ValueError(f"account_id: {account!r} is not a 12-digit account id")
+        if not isinstance(region, str) or not REGION_RE.match(region):
+            raise ValueError(f"region: {region!r} is not a region name")
+        outcome = self.audit_and_notify([region], account_id=account)
+        if outcome.retriable_failures:
+            raise AuditUnavailableError.of(outcome.retriable_failures[0])
+        return outcome
 
     def work(self, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """One audit per (account, region) message from the sweep."""
-        audited = []
+        """Every sweep message in turn (as one ``audit_worker`` invocation would, minus
+        the partial batch response): the pairs audited, and an error per failed one."""
+        audited: list[dict[str, str]] = []
+        errors: list[dict[str, Any]] = []
+        changes = 0
         for message in messages:
-            region = str(message.get("region") or self.settings.region)
-            self.audit_and_notify([region])
-            audited.append(region)
-        return {"audited": audited}
+            try:
+                outcome = self.audit_message(message)
+            except AuditUnavailableError as exc:
+                errors.append(exc.failure.to_dict())
+                continue
+            except ValueError as exc:
+                errors.append({"api": "sqs:Message", "error": "MalformedMessage", "message": str(exc)})
+                continue
+            errors.extend(f.to_dict() for f in outcome.failures)
+            changes += len(outcome.changes)
+            if not outcome.failures:
+                audited.append({"account_id": outcome.result.account_id, "region": outcome.result.regions[0]})
+        return {"audited": audited, "errors": errors, "changes": changes}
+
+    def audit_accounts(
+        self, accounts: Sequence[str], regions: Sequence[str] | None = None, vpc_ids: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """``POST /audits``: each account (ours when none) through the member role,
+        ``concurrency`` at once; one body, whose ``audit.errors`` names each account that
+        could not be audited (``sts:AssumeRole``)."""
+        t0 = time.perf_counter()
+        targets = list(dict.fromkeys(accounts)) or [self.account_id]
+        region_list = tuple(dict.fromkeys(regions or self.settings.audit_regions))
+        if len(targets) == 1:  # errors propagate as they always have for a single audit
+            outcomes = [self.audit_and_notify(region_list, vpc_ids, account_id=targets[0])]
+        else:
+            outcomes = self._each([(account, region_list) for account in targets], vpc_ids)
+        return merge_outcomes(outcomes, int((time.perf_counter() - t0) * 1000))
 
     def forward_to_slack(self, sns_event: Mapping[str, Any]) -> int:
         from chalicelib.notify import forward_to_slack, webhook_url
@@ -243,3 +579,39 @@ class Service:
             log.warning("SLACK_WEBHOOK_PARAM is not set: nothing forwarded")
             return 0
         return forward_to_slack(sns_event, webhook_url(self.settings.slack_webhook_param, self.ssm))
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _placeholder(account: str, region: str) -> NetworkSnapshot:
+    """Stands in for a region that could not be audited until ``_without_regions`` drops
+    it: every action failed, so no check is evaluated on it."""
+    errors = tuple(CollectionError(action, region, UNAVAILABLE) for action in sorted(required_actions()))
+    return NetworkSnapshot(account_id=account, region=region, errors=errors)
+
+
+def _disabled_region(snapshot: NetworkSnapshot) -> AuditFailure | None:
+    """A region every call of which was refused as not enabled (``OptInRequired``)."""
+    if not snapshot.errors or any(e.code not in REGION_DISABLED_CODES for e in snapshot.errors):
+        return None
+    first = snapshot.errors[0]
+    return AuditFailure(
+        account_id=snapshot.account_id,
+        region=snapshot.region,
+        api=first.action,
+        code=first.code,
+        message=f"region not enabled for this account: {first.message}",
+        retriable=False,
+    )
+
+
+def _without_regions(result: AuditResult, failed: Collection[str]) -> AuditResult:
+    """The audit minus every trace of the regions that could not be audited."""
+    return replace(
+        result,
+        snapshots=tuple(s for s in result.snapshots if s.region not in failed),
+        findings=tuple(f for f in result.findings if f.region not in failed),
+        suppressed=tuple(f for f in result.suppressed if f.region not in failed),
+        not_evaluated=tuple(n for n in result.not_evaluated if n.region not in failed),
+    )

@@ -26,13 +26,16 @@ class Settings:
     region: str
     findings_table: str
     alerts_topic_arn: str
-    audit_regions: tuple[str, ...]
+    audit_regions: tuple[str, ...]  # AUDIT_REGIONS, else the function's region
     policy: Policy = field(default_factory=Policy)
     slack_webhook_param: str | None = None
     member_role_name: str | None = None
     external_id: str | None = None
     audit_queue_url: str | None = None
     security_hub_export: bool = False
+    # False when AUDIT_REGIONS is unset: the sweep then covers every enabled region
+    # (SPEC §5) while the other entry points default to the function's region.
+    audit_regions_explicit: bool = True
 
 
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
@@ -61,7 +64,8 @@ def load_settings(
     region = _optional(env, "AWS_REGION") or _optional(env, "AWS_DEFAULT_REGION")
     if region is None:
         raise SettingsError("environment variable AWS_REGION is required")
-    regions = tuple(r.strip() for r in (_optional(env, "AUDIT_REGIONS") or region).split(",") if r.strip())
+    explicit_regions = _optional(env, "AUDIT_REGIONS")
+    regions = tuple(r.strip() for r in (explicit_regions or region).split(",") if r.strip())
     policy = Policy()
     policy_value = _optional(env, "POLICY")
     if policy_value is not None:
@@ -84,4 +88,5 @@ def load_settings(
         external_id=_optional(env, "EXTERNAL_ID"),
         audit_queue_url=_optional(env, "AUDIT_QUEUE_URL"),
         security_hub_export=(_optional(env, "SECURITY_HUB_EXPORT") or "").lower() == "true",
+        audit_regions_explicit=explicit_regions is not None,
     )

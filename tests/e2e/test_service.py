@@ -317,16 +317,19 @@ def test_findings_api_filters_pages_and_404(deployed: Deployed, client: Client) 
     assert lab.hub_vpc in report.body.decode()
 
 
-def test_sweep_fans_out_and_the_worker_audits(deployed: Deployed, client: Client) -> None:
+def test_sweep_fans_out_and_the_worker_audits(
+    deployed: Deployed, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUDIT_REGIONS", REGION)  # unset, the sweep covers every enabled region
     swept = client.lambda_.invoke(
         "scheduled_sweep", client.events.generate_cw_event("Scheduled Event", "aws.events", {}, [])
     ).payload
-    assert swept == {"enqueued": 1}
+    assert (swept["enqueued"], swept["regions"], swept["errors"]) == (1, [REGION], [])
     sqs = boto3.client("sqs", region_name=REGION)
     queued = sqs.receive_message(QueueUrl=deployed.env["AUDIT_QUEUE_URL"], MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"]) for m in queued] == [{"account_id": ACCOUNT, "region": REGION}]
     event = client.events.generate_sqs_event(message_bodies=[m["Body"] for m in queued], queue_name="vpcwatch-audits")
-    assert client.lambda_.invoke("audit_worker", event).payload == {"audited": [REGION]}
+    assert client.lambda_.invoke("audit_worker", event).payload == {"batchItemFailures": []}
     announced = deployed.messages()
     assert len(announced) == 13 and {m[0] for m in announced} == {"finding.opened"}
 

@@ -1,6 +1,7 @@
-"""Deployment as data: the merge template matches the store, and the hand-written IAM
+"""Deployment as data: the merge template matches the store, the hand-written IAM
 policies grant exactly what the check registry and the service declare, scoped to the
-one table, topic, queue and parameter."""
+one table, topic, queue, parameter and member role, and the member role template grants
+exactly the registry's read-only actions to the auditor that presents the external id."""
 
 import json
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.checks import required_actions
-from chalicelib.infra import SERVICE_ACTIONS, render
+from chalicelib.infra import MEMBER_ROLE_ARN, MEMBER_ROLE_NAME, SERVICE_ACTIONS, render, render_member_role
 from chalicelib.provision import QUEUE_NAME, TABLE_NAME, TOPIC_NAME
 from chalicelib.store import table_definition
 
@@ -20,7 +21,10 @@ SCOPED = {  # resource -> the ARNs its actions may touch
     "topic": {f"arn:aws:sns:*:*:{TOPIC_NAME}"},
     "queue": {f"arn:aws:sqs:*:*:{QUEUE_NAME}"},
     "parameter": {"arn:aws:ssm:*:*:parameter/vpcwatch/slack-webhook-url"},
+    "member_role": {MEMBER_ROLE_ARN},
 }
+READ_ONLY_SERVICES = {"ec2", "sts", "xray", "organizations"}
+READ_ONLY_PREFIXES = ("Describe", "Get", "Search", "List", "Put")  # Put: X-Ray telemetry only
 
 
 def _statements(stage: str) -> list[dict[str, Any]]:
@@ -60,15 +64,16 @@ def test_policy_is_least_privilege(stage: str) -> None:
         resources = set(_as_list(statement["Resource"]))
         assert not any(a.endswith("*") for a in actions), actions  # no wildcard actions at all
         services = {a.split(":")[0] for a in actions}
-        if services <= {"ec2", "sts", "xray"}:
-            assert all(a.split(":")[1].startswith(("Describe", "Get", "Search", "Put")) for a in actions)
-            continue
         for kind, arns in SCOPED.items():
             if set(actions) <= set(SERVICE_ACTIONS[kind]):
                 assert resources == arns, statement["Sid"]
                 break
         else:
-            assert services == {"logs"} and resources == {"arn:aws:logs:*:*:*"}, statement
+            if services <= READ_ONLY_SERVICES:
+                assert all(a.split(":")[1].startswith(READ_ONLY_PREFIXES) for a in actions), statement["Sid"]
+                assert all(a.startswith("xray:") for a in actions if a.split(":")[1].startswith("Put")), actions
+            else:
+                assert services == {"logs"} and resources == {"arn:aws:logs:*:*:*"}, statement
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -76,3 +81,59 @@ def test_stage_config(stage: str) -> None:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"][stage]
     assert config["autogen_policy"] is False
     assert config["iam_policy_file"] == f"policy-{stage}.json"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_assumes_only_the_member_role(stage: str) -> None:
+    assuming = [s for s in _statements(stage) if "sts:AssumeRole" in _as_list(s["Action"])]
+    assert len(assuming) == 1
+    assert _as_list(assuming[0]["Action"]) == ["sts:AssumeRole"]
+    assert _as_list(assuming[0]["Resource"]) == [f"arn:aws:iam::*:role/{MEMBER_ROLE_NAME}"]
+
+
+def test_worker_reports_partial_batch_failures() -> None:
+    worker = json.loads(render())["Resources"]["AuditWorker"]["Properties"]["Events"]["AuditWorkerSqsEventSource"]
+    assert worker["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert worker["Properties"]["ScalingConfig"]["MaximumConcurrency"] >= 2  # the least SQS allows
+
+
+# -- the member role (member-role.json) ------------------------------------------------
+
+
+def _member_role() -> dict[str, Any]:
+    return dict(json.loads((ROOT / "member-role.json").read_text()))
+
+
+def test_member_role_json_is_generated() -> None:
+    assert (ROOT / "member-role.json").read_text() == render_member_role(), (
+        "run `python -m chalicelib.infra --member-role member-role.json`"
+    )
+
+
+def test_member_role_grants_exactly_the_registry_read_only_actions() -> None:
+    role = _member_role()["Resources"]["MemberRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    granted = {a for s in statements for a in _as_list(s["Action"])}
+    assert granted == set(required_actions()) | {"sts:GetCallerIdentity"}
+    for statement in statements:
+        assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+        for action in _as_list(statement["Action"]):
+            service, name = action.split(":")
+            assert service in ("ec2", "sts") and name.startswith(("Describe", "Get", "Search")), action
+    assert "ManagedPolicyArns" not in role  # nothing beyond the inline read-only policy
+
+
+def test_member_role_trusts_only_the_auditor_with_the_external_id() -> None:
+    template = _member_role()
+    role = template["Resources"]["MemberRole"]["Properties"]
+    assert role["RoleName"] == {"Ref": "RoleName"}
+    assert template["Parameters"]["RoleName"]["Default"] == MEMBER_ROLE_NAME
+    assert {"AuditorAccountId", "ExternalId"} <= set(template["Parameters"])
+    assert "Default" not in template["Parameters"]["AuditorAccountId"]
+    assert "Default" not in template["Parameters"]["ExternalId"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Effect"] == "Allow" and trust["Action"] == "sts:AssumeRole"
+    assert trust["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AuditorAccountId}:root"}}
+    assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": {"Ref": "ExternalId"}}
+    principal = trust["Condition"]["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"]
+    assert principal.startswith("arn:${AWS::Partition}:iam::${AuditorAccountId}:role/")

@@ -1,0 +1,176 @@
+"""Many accounts through the Chalice app (``chalice.test.Client``) against a moto server:
+an organization of three accounts, the sweep's messages, the worker's partial batch
+responses, ``POST /audits`` with ``accounts``, a member account's event; and the member
+role template through cfn-lint."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from chalice.test import Client
+
+import app as app_module
+from chalicelib.infra import MEMBER_ROLE_NAME
+from chalicelib.lab import cloudtrail_event, remove_default_vpc
+from chalicelib.provision import provision
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Org:
+    env: dict[str, str]
+    members: list[str]
+    vpcs: dict[str, str]  # account -> its VPC in REGION
+
+    def findings(self, client: Client, vpc_id: str) -> list[dict[str, Any]]:
+        return list(json.loads(client.http.get(f"/findings?vpc_id={vpc_id}").body)["findings"])
+
+
+def member_client(service: str, account: str) -> Any:
+    creds = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{MEMBER_ROLE_NAME}", RoleSessionName="builder"
+    )["Credentials"]
+    return boto3.client(
+        service,
+        region_name=REGION,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+@pytest.fixture
+def org(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Org]:
+    env = provision(boto3.session.Session(region_name=REGION), REGION)
+    env.update(MEMBER_ROLE_NAME=MEMBER_ROLE_NAME, EXTERNAL_ID="vpcwatch-e2e", AUDIT_REGIONS=REGION)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    organizations = boto3.client("organizations", region_name=REGION)
+    organizations.create_organization(FeatureSet="ALL")
+    members = [
+        organizations.create_account(AccountName=f"m{n}", Email=f"m{n}@example.com")["CreateAccountStatus"]["AccountId"]
+        for n in range(2)
+    ]
+    vpcs: dict[str, str] = {}
+    for n, account in enumerate([ACCOUNT, *members]):
+        ec2 = boto3.client("ec2", region_name=REGION) if account == ACCOUNT else member_client("ec2", account)
+        remove_default_vpc(ec2)
+        vpcs[account] = ec2.create_vpc(CidrBlock=f"10.{n}.0.0/24")["Vpc"]["VpcId"]
+        ec2.create_subnet(VpcId=vpcs[account], CidrBlock=f"10.{n}.0.0/25", AvailabilityZone=f"{REGION}a")
+    monkeypatch.setattr(app_module, "_service", None)  # built afresh from this environment
+    yield Org(env, members, vpcs)
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    with Client(app_module.app) as test_client:
+        yield test_client
+
+
+def deny_assume_role(account: str) -> None:
+    """The app's service refuses AssumeRole on ``account``'s role (moto never refuses)."""
+
+    def deny(params: dict[str, Any], **kwargs: Any) -> None:
+        if f":{account}:" in str(params.get("RoleArn")):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole")
+
+    app_module.service().session.events.register("before-parameter-build.sts.AssumeRole", deny)
+
+
+def sqs_event(client: Client, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    event = client.events.generate_sqs_event([json.dumps(b) for b in bodies], queue_name="vpcwatch-audits")
+    for n, record in enumerate(event["Records"]):
+        record["messageId"] = f"message-{n}"  # Chalice gives every record the same id
+    return dict(event)
+
+
+def test_sweep_then_workers_audit_every_account(org: Org, client: Client) -> None:
+    swept = client.lambda_.invoke(
+        "scheduled_sweep", client.events.generate_cw_event("Scheduled Event", "aws.events", {}, [])
+    ).payload
+    assert (swept["accounts"], swept["enqueued"], swept["errors"]) == (3, 3, [])
+    sqs = boto3.client("sqs", region_name=REGION)
+    queued = sqs.receive_message(QueueUrl=org.env["AUDIT_QUEUE_URL"], MaxNumberOfMessages=10)["Messages"]
+    bodies = [json.loads(m["Body"]) for m in queued]
+    assert sorted(b["account_id"] for b in bodies) == sorted([ACCOUNT, *org.members])
+    assert {b["region"] for b in bodies} == {REGION}
+    result = client.lambda_.invoke("audit_worker", sqs_event(client, bodies)).payload
+    assert result == {"batchItemFailures": []}
+    for account, vpc in org.vpcs.items():
+        findings = org.findings(client, vpc)
+        assert findings and {f["account_id"] for f in findings} == {account}
+
+
+def test_one_failing_message_is_the_only_batch_item_failure(org: Org, client: Client) -> None:
+    good, bad = org.members
+    deny_assume_role(bad)
+    bodies = [
+        {"account_id": ACCOUNT, "region": REGION},
+        {"account_id": bad, "region": REGION},
+        {"account_id": good, "region": REGION},
+    ]
+    result = client.lambda_.invoke("audit_worker", sqs_event(client, bodies)).payload
+    assert result == {"batchItemFailures": [{"itemIdentifier": "message-1"}]}
+    assert org.findings(client, org.vpcs[bad]) == []
+    for account in (ACCOUNT, good):
+        assert {f["account_id"] for f in org.findings(client, org.vpcs[account])} == {account}
+    # a batch whose every message fails is reported message by message, not raised
+    alone = client.lambda_.invoke("audit_worker", sqs_event(client, [bodies[1], {"region": "atlantis"}])).payload
+    assert alone == {"batchItemFailures": [{"itemIdentifier": "message-0"}, {"itemIdentifier": "message-1"}]}
+
+
+def test_post_audits_with_accounts(org: Org, client: Client) -> None:
+    good, bad = org.members
+    deny_assume_role(bad)
+    response = client.http.post(
+        "/audits", headers={"Content-Type": "application/json"}, body=json.dumps({"accounts": [good, bad]})
+    )
+    assert response.status_code == 200, response.body
+    body = json.loads(response.body)
+    assert body["audit"]["accounts"] == [good, bad]
+    errors = body["audit"]["errors"]
+    assert [(e["api"], e["account_id"], e["region"], e["error"]) for e in errors] == [
+        ("sts:AssumeRole", bad, REGION, "AccessDenied")
+    ]
+    assert {f["account_id"] for f in body["findings"]} == {good}
+    assert org.vpcs[good] in {f["resource_id"] for f in body["changes"]["opened"]}
+    bad_body = client.http.post("/audits", headers={"Content-Type": "application/json"}, body='{"accounts": ["12"]}')
+    assert bad_body.status_code == 400 and json.loads(bad_body.body)["error"].startswith("accounts")
+
+
+def test_a_member_account_event_is_audited_in_that_account(org: Org, client: Client) -> None:
+    member = org.members[0]
+    vpc = org.vpcs[member]
+    event = cloudtrail_event(
+        "CreateSubnet",
+        {"vpcId": vpc, "cidrBlock": "10.1.0.128/25"},
+        {"subnet": {"subnetId": "subnet-0123456789abcdef0", "vpcId": vpc}},
+        account_id=member,
+        region=REGION,
+        event_id="member-event-1",
+    )
+    result = client.lambda_.invoke("on_network_change", event).payload
+    assert result["account_id"] == member and result["scope"]["vpc_ids"] == [vpc]
+    findings = org.findings(client, vpc)
+    assert findings and {f["account_id"] for f in findings} == {member}
+    assert {f["id"] for f in findings} == set(result["changes"]["opened"])
+    assert org.findings(client, org.vpcs[ACCOUNT]) == []  # nothing audited in ours
+
+
+def test_cfn_lint_accepts_the_member_role_template() -> None:
+    cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
+    proc = subprocess.run([cfn_lint, str(ROOT / "member-role.json")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -52,6 +52,7 @@ SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
     "regions": ("ec2:DescribeRegions",),  # the sweep's regions when AUDIT_REGIONS is unset
     "organization": ("organizations:ListAccounts",),  # the sweep's accounts (MEMBER_ROLE_NAME set)
     "member_role": ("sts:AssumeRole",),  # on arn:aws:iam::*:role/vpcwatch-member only
+    "securityhub": ("securityhub:BatchImportFindings",),  # SECURITY_HUB_EXPORT=true, own product only
     "logs": ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
     "tracing": ("xray:PutTelemetryRecords", "xray:PutTraceSegments"),
 }

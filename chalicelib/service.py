@@ -312,22 +312,62 @@ class Service:
                 self.observe(outcome)
         return outcome
 
+    @cached_property
+    def securityhub(self) -> Any:
+        return make_client(self.session, "securityhub", self.settings.region)
+
     def publish_pending(self) -> tuple[int, int]:
-        """Publish every pending outbox entry (this run's and any a failed run left)."""
+        """Deliver every pending outbox entry (this run's and any a failed run left) to each
+        channel that does not have it yet: SNS, and Security Hub when SECURITY_HUB_EXPORT is
+        on (BatchImportFindings, 100 at a time). An entry leaves the outbox once every
+        channel has it; otherwise it is released for the next run, which skips the channels
+        that already succeeded, so nothing is announced twice and nothing is lost."""
         from chalicelib.notify import publish
 
+        entries = self.store.pending()
+        missing: dict[str, set[str]] = {e.key: {"sns"} - e.delivered for e in entries}
         published = failed = 0
-        for entry in self.store.pending():
+        for entry in entries:
+            if "sns" not in missing[entry.key]:
+                continue
             try:
                 publish(self.sns, self.settings.alerts_topic_arn, entry.change)
             except (ClientError, BotoCoreError) as exc:
-                failed += 1
-                self.store.release(entry)  # due again at once: the next run retries it
                 log.warning("publish failed, kept for the next run: %s %s: %s", entry.change.type, entry.key, exc)
                 continue
-            self.store.mark_sent(entry)
+            self.store.mark_delivered(entry, "sns")
+            missing[entry.key].discard("sns")
             published += 1
+        if self.settings.security_hub_export:
+            self._export_to_security_hub([e for e in entries if "securityhub" not in e.delivered], missing)
+        for entry in entries:
+            if missing[entry.key]:
+                failed += 1
+                self.store.release(entry)  # due again at once: the next run retries what is missing
+            else:
+                self.store.mark_sent(entry)
         return published, failed
+
+    def _export_to_security_hub(self, entries: Sequence[Any], missing: dict[str, set[str]]) -> None:
+        from chalicelib.securityhub import export
+
+        if not entries:
+            return
+        by_change = {id(e.change): e for e in entries}
+        try:
+            result = export(self.securityhub, [e.change for e in entries])
+        except (ClientError, BotoCoreError) as exc:  # export reports batch errors; this is the client itself
+            log.warning("Security Hub export failed, kept for the next run: %s", exc)
+            for entry in entries:
+                missing[entry.key].add("securityhub")
+            return
+        failed = {id(f.item) for f in result.failed}
+        for change_id, entry in by_change.items():
+            if change_id in failed:
+                missing[entry.key].add("securityhub")
+                log.warning("Security Hub refused %s, kept for the next run", entry.change.finding.id)
+            else:
+                self.store.mark_delivered(entry, "securityhub")
 
     # -- entry points ------------------------------------------------------------
     def on_event(self, event: Mapping[str, Any]) -> dict[str, Any]:

@@ -366,3 +366,38 @@ def test_slack_forwarder_posts_to_the_webhook_from_ssm(
         server.shutdown()
     assert len(received) == 1 and received[0]["blocks"]
     assert default["finding"]["resource_id"] in json.dumps(received[0])
+
+
+def test_security_hub_export_rides_the_outbox(
+    deployed: Deployed, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECURITY_HUB_EXPORT", "true")
+    monkeypatch.setattr(app_module, "_service", None)
+    service = app_module.service()
+    failures = {"left": 1}
+
+    def fail_once(**kwargs: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "BatchImportFindings")
+
+    service.securityhub.meta.events.register("before-call.securityhub.BatchImportFindings", fail_once)
+    first = post_audit(client)
+    opened = len(first["changes"]["opened"])
+    assert len(deployed.messages()) == opened  # SNS delivered although Security Hub failed
+    hub = boto3.client("securityhub", region_name=REGION)
+    assert hub.get_findings()["Findings"] == []
+    post_audit(client)  # the next run retries Security Hub only
+    assert deployed.messages() == []
+    imported = hub.get_findings(MaxResults=100)["Findings"]
+    assert len(imported) == opened
+    assert {f["GeneratorId"] for f in imported} >= {"private-subnet-gateway-endpoints", "vpc-flow-logs-enabled"}
+    assert all(f["Compliance"]["Status"] == "FAILED" and f["RecordState"] == "ACTIVE" for f in imported)
+    apply_fix(boto3.client("ec2", region_name=REGION), deployed.lab)
+    post_audit(client)
+    archived = [f for f in hub.get_findings(MaxResults=100)["Findings"] if f["RecordState"] == "ARCHIVED"]
+    assert [(f["GeneratorId"], f["Compliance"]["Status"]) for f in archived] == [
+        ("private-subnet-gateway-endpoints", "PASSED")
+    ]

@@ -22,6 +22,7 @@ SCOPED = {  # resource -> the ARNs its actions may touch
     "queue": {f"arn:aws:sqs:*:*:{QUEUE_NAME}"},
     "parameter": {"arn:aws:ssm:*:*:parameter/vpcwatch/slack-webhook-url"},
     "member_role": {MEMBER_ROLE_ARN},
+    "securityhub": {"arn:aws:securityhub:*:*:product/*/default"},  # the private integration's product
 }
 READ_ONLY_SERVICES = {"ec2", "sts", "xray", "organizations"}
 READ_ONLY_PREFIXES = ("Describe", "Get", "Search", "List", "Put")  # Put: X-Ray telemetry only

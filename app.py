@@ -7,13 +7,22 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Chalice, CloudWatchEvent, IAMAuthorizer, Rate, Request, Response, SNSEvent, SQSEvent
 
-from chalicelib.api import ApiError, parse_audit_request, parse_findings_query, validate_finding_id
+from chalicelib.api import (
+    MAX_LIMIT,
+    ApiError,
+    FindingsQuery,
+    parse_audit_request,
+    parse_findings_query,
+    validate_finding_id,
+)
+from chalicelib.model import Finding
 from chalicelib.service import Outcome, Service
 
 AUDIT_QUEUE = "vpcwatch-audits"  # created by resources.json / `vpcwatch setup`
@@ -183,20 +192,25 @@ def post_audits() -> Any:
         _flush_metrics()
 
 
+def _stored_findings(query: FindingsQuery) -> tuple[list[Finding], str | None]:
+    """``GET /findings`` and ``GET /report`` share the filters: one query of the store."""
+    findings, token = service().store.query(
+        status=query.status,
+        severity=query.severity,
+        check=query.check,
+        vpc_id=query.vpc_id,
+        region=query.region,
+        limit=query.limit,
+        next_token=query.next_token,
+    )
+    return list(findings), token
+
+
 @app.route("/findings", methods=["GET"], authorizer=iam)
 @traced
 def get_findings() -> Any:
     try:
-        query = parse_findings_query(_request().query_params)
-        findings, token = service().store.query(
-            status=query.status,
-            severity=query.severity,
-            check=query.check,
-            vpc_id=query.vpc_id,
-            region=query.region,
-            limit=query.limit,
-            next_token=query.next_token,
-        )
+        findings, token = _stored_findings(parse_findings_query(_request().query_params))
     except ApiError as exc:
         return _error(400, str(exc))
     except ValueError:
@@ -224,14 +238,7 @@ def get_report() -> Any:
 
     try:
         query = parse_findings_query(_request().query_params)
-        findings, _ = service().store.query(
-            status=query.status,
-            severity=query.severity,
-            check=query.check,
-            vpc_id=query.vpc_id,
-            region=query.region,
-            limit=500,
-        )
+        findings, _ = _stored_findings(replace(query, limit=MAX_LIMIT, next_token=None))
     except ApiError as exc:
         return _error(400, str(exc))
     return Response(body=render_findings(findings), status_code=200, headers={"Content-Type": "text/html"})

@@ -314,7 +314,7 @@ class Service:
 
     @cached_property
     def securityhub(self) -> Any:
-        return make_client(self.session, "securityhub", self.settings.region)
+        return self._client(self.session, "securityhub", self.settings.region)
 
     def publish_pending(self) -> tuple[int, int]:
         """Deliver every pending outbox entry (this run's and any a failed run left) to each

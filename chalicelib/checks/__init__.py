@@ -1,12 +1,23 @@
-"""The check registry: every check of SPEC §1, its metadata as data, and the IAM actions
-its data needs (the IAM policy test and the "not evaluated" logic both read them)."""
+"""The check registry: every check of SPEC §1, its metadata as data, and what it reads.
+
+``needs`` (the IAM actions of the data a check reads) is the one source of truth for
+what a check depends on: the IAM policies are generated from it, the lean collector
+fetches exactly it, the event pipeline derives which checks an event can move from it,
+and a check whose data failed to collect is "not evaluated" by it. A test runs every
+check on a snapshot whose undeclared parts raise on access, so a check cannot read what
+it did not declare. ``subjects`` names what a check judges in a snapshot (what a scoped
+audit covers), and ``by_reference`` the parts it reads only for the resources that the
+scoped route tables name (so an event re-audit may fetch just those).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from chalicelib.checks import client_vpn, endpoints, flow_logs, routing
+from chalicelib.checks import subjects as S
 from chalicelib.checks._base import CheckFn
+from chalicelib.checks.subjects import Subjects
 from chalicelib.model import Severity
 
 
@@ -19,11 +30,18 @@ class CheckSpec:
     severity: Severity
     fn: CheckFn
     needs: tuple[str, ...]  # IAM actions whose data the check reads
+    subjects: Subjects  # snapshot -> the resource ids the check judges there
     remediation: str  # console step
     cli: str  # an AWS CLI command that fixes it (placeholders in <angle brackets>)
     security_hub: tuple[str, ...] = ()
     config_rule: tuple[str, ...] = ()
     cis: tuple[str, ...] = ()
+    by_reference: frozenset[str] = frozenset()  # snapshot parts read only where routes name them
+
+    @property
+    def parts(self) -> frozenset[str]:
+        """The snapshot parts (``NetworkSnapshot`` field names) the check reads."""
+        return frozenset(ACTION_PARTS[action] for action in self.needs)
 
 
 VPC = "AWS::EC2::VPC"
@@ -49,6 +67,32 @@ _CVPN_AUTH = "ec2:DescribeClientVpnAuthorizationRules"
 _PL = "ec2:DescribeManagedPrefixLists"
 _PL_ENTRIES = "ec2:GetManagedPrefixListEntries"
 
+# Each IAM action -> the snapshot part its data lands in.
+ACTION_PARTS: dict[str, str] = {
+    _VPCS: "vpcs",
+    _SUBNETS: "subnets",
+    _RTBS: "route_tables",
+    _IGWS: "internet_gateways",
+    _NATS: "nat_gateways",
+    _FLOW: "flow_logs",
+    _VPCE: "vpc_endpoints",
+    _SVC: "endpoint_services",
+    _SVC_PERM: "endpoint_services",
+    _PCX: "peerings",
+    _TGW: "transit_gateways",
+    _TGW_ATT: "tgw_attachments",
+    _TGW_RTB: "tgw_route_tables",
+    _TGW_ROUTES: "tgw_route_tables",
+    _TGW_PROP: "tgw_route_tables",
+    _TGW_ASSOC: "tgw_route_tables",
+    _CVPN: "client_vpn_endpoints",
+    _CVPN_AUTH: "client_vpn_endpoints",
+    _PL: "prefix_lists",
+    _PL_ENTRIES: "prefix_lists",
+}
+_PL_ACTIONS = (_PL, _PL_ENTRIES)
+_TGW_TABLE_ACTIONS = (_TGW_RTB, _TGW_ROUTES, _TGW_PROP, _TGW_ASSOC)
+
 REGISTRY: tuple[CheckSpec, ...] = (
     CheckSpec(
         id="vpc-flow-logs-enabled",
@@ -58,6 +102,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.MEDIUM,
         fn=flow_logs.check_flow_logs_enabled,
         needs=(_VPCS, _SUBNETS, _FLOW),
+        subjects=S.audited_vpcs,
         remediation="VPC console > Your VPCs > select the VPC > Flow logs > Create flow log "
         "(filter All, destination CloudWatch Logs or S3).",
         cli="aws ec2 create-flow-logs --resource-type VPC --resource-ids <vpc-id> --traffic-type ALL "
@@ -74,6 +119,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.LOW,
         fn=flow_logs.check_flow_logs_traffic_type,
         needs=(_VPCS, _SUBNETS, _FLOW),
+        subjects=S.audited_vpcs,
         remediation="VPC console > the VPC > Flow logs: create a flow log with the filter the policy "
         "requires (All), then delete the narrower one.",
         cli="aws ec2 create-flow-logs --resource-type VPC --resource-ids <vpc-id> --traffic-type ALL "
@@ -86,7 +132,8 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc-flow-log",
         severity=Severity.MEDIUM,
         fn=flow_logs.check_flow_logs_delivering,
-        needs=(_FLOW,),
+        needs=(_SUBNETS, _FLOW),
+        subjects=S.audited_flow_logs,
         remediation="Fix the delivery role or destination named in the error (IAM role trust and "
         "logs:CreateLogStream/PutLogEvents, or the S3 bucket policy), then recreate the flow log.",
         cli="aws ec2 describe-flow-logs --flow-log-ids <fl-id> --query 'FlowLogs[].DeliverLogsErrorMessage'",
@@ -99,6 +146,8 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.MEDIUM,
         fn=endpoints.check_private_subnet_gateway_endpoints,
         needs=(_VPCS, _SUBNETS, _RTBS, _IGWS, _VPCE),
+        subjects=S.audited_route_tables,
+        by_reference=frozenset({"internet_gateways"}),
         remediation="VPC console > Endpoints > Create endpoint: AWS service com.amazonaws.<region>.<service>, "
         "type Gateway, select this route table.",
         cli="aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id <vpc-id> "
@@ -112,6 +161,8 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.MEDIUM,
         fn=endpoints.check_required_interface_endpoints,
         needs=(_VPCS, _SUBNETS, _RTBS, _IGWS, _VPCE),
+        subjects=S.audited_vpcs,
+        by_reference=frozenset({"internet_gateways"}),
         remediation="VPC console > Endpoints > Create endpoint: AWS service com.amazonaws.<region>.<service>, "
         "type Interface, in the private subnets, with private DNS enabled.",
         cli="aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --vpc-id <vpc-id> "
@@ -135,6 +186,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.LOW,
         fn=endpoints.check_interface_endpoint_private_dns,
         needs=(_VPCE,),
+        subjects=S.audited_vpc_endpoints,
         remediation="VPC console > Endpoints > select the endpoint > Actions > Modify private DNS name > "
         "Enable (the VPC needs DNS hostnames and DNS support).",
         cli="aws ec2 modify-vpc-endpoint --vpc-endpoint-id <vpce-id> --private-dns-enabled",
@@ -147,6 +199,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.MEDIUM,
         fn=endpoints.check_endpoint_service_acceptance_required,
         needs=(_SVC,),
+        subjects=S.audited_endpoint_services,
         remediation="VPC console > Endpoint services > select the service > Actions > Modify endpoint "
         "acceptance setting > Acceptance required.",
         cli="aws ec2 modify-vpc-endpoint-service-configuration --service-id <vpce-svc-id> --acceptance-required",
@@ -159,6 +212,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.HIGH,
         fn=endpoints.check_endpoint_service_trusted_principals,
         needs=(_SVC, _SVC_PERM),
+        subjects=S.audited_endpoint_services,
         remediation="VPC console > Endpoint services > select the service > Allow principals: remove '*' "
         "and every account not in the policy's trusted_accounts.",
         cli="aws ec2 modify-vpc-endpoint-service-permissions --service-id <vpce-svc-id> "
@@ -172,6 +226,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.HIGH,
         fn=routing.check_peering_cidrs_non_overlapping,
         needs=(_VPCS, _PCX),
+        subjects=S.audited_peerings,
         remediation="Renumber one side: add a non-overlapping secondary CIDR, move workloads, remove the "
         "overlapping block; or replace the peering with PrivateLink or a private NAT gateway.",
         cli="aws ec2 disassociate-vpc-cidr-block --association-id <vpc-cidr-assoc-id>",
@@ -183,7 +238,8 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc",
         severity=Severity.HIGH,
         fn=routing.check_connected_cidrs_non_overlapping,
-        needs=(_VPCS, _PCX, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP, _TGW_ASSOC),
+        needs=(_VPCS, _PCX, _TGW_ATT, *_TGW_TABLE_ACTIONS, *_PL_ACTIONS),
+        subjects=S.audited_vpcs,
         remediation="Renumber one of the overlapping networks, or separate them into different TGW route "
         "tables / remove one of the peerings so no VPC reaches both.",
         cli="aws ec2 disable-transit-gateway-route-table-propagation --transit-gateway-route-table-id "
@@ -196,7 +252,9 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="route-table",
         severity=Severity.MEDIUM,
         fn=routing.check_peering_routes_least_access,
-        needs=(_RTBS, _PCX, _PL, _PL_ENTRIES),
+        needs=(_VPCS, _RTBS, _PCX, *_PL_ACTIONS),
+        subjects=S.audited_route_tables,
+        by_reference=frozenset({"peerings", "vpcs"}),
         remediation="VPC console > Route tables > select the table > Routes > Edit: replace the broad "
         "destination with the peer VPC's CIDRs (or the subnets that need it).",
         cli="aws ec2 replace-route --route-table-id <rtb-id> --destination-cidr-block <peer-cidr> "
@@ -210,7 +268,9 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="route-table",
         severity=Severity.MEDIUM,
         fn=routing.check_route_destinations_non_overlapping,
-        needs=(_RTBS, _PL, _PL_ENTRIES),
+        needs=(_VPCS, _RTBS, _PCX, *_PL_ACTIONS),
+        subjects=S.audited_route_tables,
+        by_reference=frozenset({"peerings", "vpcs"}),
         remediation="VPC console > Route tables > the table > Routes: remove or narrow one of the "
         "overlapping routes so each destination has one intended path.",
         cli="aws ec2 delete-route --route-table-id <rtb-id> --destination-cidr-block <cidr>",
@@ -223,6 +283,8 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.MEDIUM,
         fn=routing.check_routes_no_blackhole,
         needs=(_RTBS, _PCX, _TGW, _TGW_ATT, _NATS, _VPCE),
+        subjects=S.audited_route_tables,
+        by_reference=frozenset({"peerings", "transit_gateways", "tgw_attachments", "nat_gateways"}),
         remediation="VPC console > Route tables > the table > Routes: delete the blackhole route or "
         "point it at a live target.",
         cli="aws ec2 delete-route --route-table-id <rtb-id> --destination-cidr-block <cidr>",
@@ -234,7 +296,8 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="transit-gateway-route-table",
         severity=Severity.HIGH,
         fn=routing.check_tgw_routes_non_overlapping,
-        needs=(_VPCS, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP, _TGW_ASSOC),
+        needs=(_VPCS, _PCX, _TGW, _TGW_ATT, *_TGW_TABLE_ACTIONS, *_PL_ACTIONS),
+        subjects=S.audited_tgw_route_tables,
         remediation="VPC console > Transit gateway route tables > the table: disable the propagation "
         "or delete the static route of one attachment, or renumber the overlapping VPC.",
         cli="aws ec2 disable-transit-gateway-route-table-propagation --transit-gateway-route-table-id "
@@ -247,7 +310,8 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="transit-gateway",
         severity=Severity.HIGH,
         fn=routing.check_tgw_auto_accept_disabled,
-        needs=(_TGW,),
+        needs=(_TGW, _TGW_ATT),
+        subjects=S.audited_transit_gateways,
         remediation="VPC console > Transit gateways > the gateway > Actions > Modify: clear "
         "'Auto accept shared attachments'.",
         cli="aws ec2 modify-transit-gateway --transit-gateway-id <tgw-id> "
@@ -263,6 +327,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.LOW,
         fn=client_vpn.check_client_vpn_connection_logging,
         needs=(_CVPN,),
+        subjects=S.audited_client_vpn_endpoints,
         remediation="VPC console > Client VPN endpoints > the endpoint > Actions > Modify: enable "
         "connection logging to a CloudWatch Logs group.",
         cli="aws ec2 modify-client-vpn-endpoint --client-vpn-endpoint-id <cvpn-endpoint-id> "
@@ -278,6 +343,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         severity=Severity.MEDIUM,
         fn=client_vpn.check_client_vpn_no_authorize_all,
         needs=(_CVPN, _CVPN_AUTH),
+        subjects=S.audited_client_vpn_endpoints,
         remediation="VPC console > Client VPN endpoints > the endpoint > Authorization rules: replace "
         "'Allow access to all users' with rules for specific Active Directory or SAML groups.",
         cli="aws ec2 revoke-client-vpn-ingress --client-vpn-endpoint-id <cvpn-endpoint-id> "

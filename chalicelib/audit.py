@@ -91,8 +91,9 @@ def evaluate(
         if missing:
             not_evaluated.append(NotEvaluated(spec.id, snapshot.region, missing))
             continue
+        subjects = spec.subjects(snapshot)
         for violation in spec.fn(snapshot, policy):
-            if violation.vpc_id is not None and not snapshot.in_scope(violation.vpc_id):
+            if violation.resource_id not in subjects:
                 continue  # neighbours are collected as context, not audited
             finding = build_finding(spec, violation, snapshot, policy, stamp)
             tags = snapshot.tags_by_resource.get(violation.resource_id, {})

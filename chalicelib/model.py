@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from chalicelib.states import is_gone, is_live
+
 Tags = Mapping[str, str]
 EXEMPT_TAG = "vpcwatch:exempt"
 
@@ -401,7 +403,7 @@ class NetworkSnapshot:
         for vpc in self.vpcs:
             cidrs[vpc.vpc_id].update(dict.fromkeys(vpc.cidrs))
         for peering in self.peerings:
-            if peering.status not in ("active", "pending-acceptance", "provisioning"):
+            if is_gone(peering.status):
                 continue
             for side in (peering.requester, peering.accepter):
                 if side.vpc_id not in self.vpc_by_id:
@@ -441,8 +443,8 @@ class NetworkSnapshot:
                 attachment = self.tgw_attachment_by_id.get(attachment_id)
                 if attachment is None or attachment.resource_type != "vpc":
                     continue
-                if attachment.state not in ("available", "pending", "modifying"):
-                    continue
+                if not is_live(attachment.state):
+                    continue  # in flight: judged once it has settled (the event pipeline re-audits)
                 for cidr in self.vpc_cidrs.get(attachment.resource_id, ()):
                     key = (cidr, "propagated", (attachment_id,))
                     if key not in seen:

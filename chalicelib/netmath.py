@@ -297,6 +297,19 @@ class CidrIndex(Generic[T]):
                 if owner not in exclude:
                     yield from owned
 
+    def containing(self, cidr: str, exclude: Collection[Hashable] = ()) -> Iterator[Item[T]]:
+        """Items whose CIDR contains the query CIDR or equals it (the query is "equal or more
+        specific"), skipping those of the excluded owners: O(prefix lengths + results)."""
+        query = parse(cidr)
+        if query is None:
+            return
+        exact = self._groups.get(query)
+        groups = chain(self._supernets(query), () if exact is None else (exact,))
+        for group in groups:
+            for item in group.items:
+                if item.owner not in exclude:
+                    yield item
+
     def count_overlapping(self, cidr: str, exclude: Collection[Hashable] = ()) -> int:
         """How many items ``overlapping`` yields, in O(log n + prefix lengths)."""
         query = parse(cidr)

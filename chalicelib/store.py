@@ -320,13 +320,19 @@ def collected_resource_ids(snapshot: NetworkSnapshot) -> frozenset[str]:
 @dataclass(frozen=True)
 class Coverage:
     """What one region snapshot of an audit can vouch for: a stored finding it did not find
-    is resolved only when covered (SPEC §4: scope, and complete data for the check)."""
+    is resolved only when covered (SPEC §4: scope, and complete data for the check).
+
+    A region-wide audit covers every finding of its region for the checks it evaluated. A
+    scoped audit covers exactly what it evaluated: each check's subjects in the snapshot
+    (``CheckSpec.subjects``), and the findings of its VPCs on resources that no longer
+    exist (a deleted route table's findings resolve with the event that deleted it)."""
 
     account_id: str
     region: str
     evaluated_checks: frozenset[str]
     scope_vpc_ids: frozenset[str]  # empty: the whole region
     collected: frozenset[str]
+    subjects: Mapping[str, frozenset[str]]  # check -> resource ids judged (scoped audits)
 
     @classmethod
     def of(
@@ -338,17 +344,19 @@ class Coverage:
         """``checks``: the checks the audit ran (None: all of them)."""
         skipped = {n.check for n in not_evaluated if n.region == snapshot.region}
         failed = snapshot.failed_actions
-        evaluated = frozenset(
-            spec.id
+        evaluated = [
+            spec
             for spec in REGISTRY
             if (checks is None or spec.id in checks) and spec.id not in skipped and not failed.intersection(spec.needs)
-        )
+        ]
+        scoped = bool(snapshot.scope_vpc_ids)
         return cls(
             account_id=snapshot.account_id,
             region=snapshot.region,
-            evaluated_checks=evaluated,
+            evaluated_checks=frozenset(spec.id for spec in evaluated),
             scope_vpc_ids=frozenset(snapshot.scope_vpc_ids),
-            collected=collected_resource_ids(snapshot),
+            collected=collected_resource_ids(snapshot) if scoped else frozenset(),
+            subjects={spec.id: spec.subjects(snapshot) for spec in evaluated} if scoped else {},
         )
 
     def covers(self, finding: Finding) -> bool:
@@ -358,10 +366,14 @@ class Coverage:
             return False
         if not self.scope_vpc_ids:
             return True
-        if finding.vpc_id is not None:
-            return finding.vpc_id in self.scope_vpc_ids
-        # Account- or TGW-level resources: a scoped audit evaluates those it collected.
-        return finding.resource_id in self.collected
+        if finding.resource_id in self.subjects.get(finding.check, ()):
+            return True
+        # Gone: a resource of the scope that the scoped collection no longer finds.
+        return (
+            finding.vpc_id is not None
+            and finding.vpc_id in self.scope_vpc_ids
+            and finding.resource_id not in self.collected
+        )
 
 
 # ---------------------------------------------------------------------------------

@@ -1,6 +1,13 @@
 """Peering, route table and Transit Gateway checks: overlapping address space, routes wider
 than their peer, routes to dead targets, and TGW attachment acceptance.
 
+Overlap is judged by who owns the addresses (SPEC §1, *Address ownership*): a VPC owns its
+CIDR blocks. Two owned ranges of different VPCs that overlap are a conflict; a route that
+sends an owned range, or part of it (an equal or more specific destination), somewhere
+else than its owner is a conflict; a summary route that merely contains owned ranges
+(on-premises 10.0.0.0/8 over VPN, a default route to an inspection VPC) is a design:
+longest-prefix match still delivers each VPC's traffic to the VPC.
+
 Every overlap is found with the sort-and-sweep of ``netmath`` (never all pairs), and pair
 lists in evidence are capped at ``MAX_PAIRS`` with the true total in ``pair_count``.
 """
@@ -11,8 +18,9 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
+from chalicelib.checks import subjects as S
 from chalicelib.model import (
     NetworkSnapshot,
     Peering,
@@ -23,13 +31,12 @@ from chalicelib.model import (
     is_default_route,
     target_kind,
 )
-from chalicelib.netmath import Item, OverlapSet, contained_in_any, overlapping_pairs
+from chalicelib.netmath import CidrIndex, Item, OverlapSet, contained_in_any, overlapping_pairs
 from chalicelib.policy import Policy
+from chalicelib.states import is_gone, is_in_flight, is_live
 
 MAX_PAIRS = 50
-# Routes that carry no traffic: a TGW blackhole route is a deliberate drop, not a path.
-_DEAD_TGW_ROUTE_STATES = frozenset({"blackhole", "deleted", "deleting"})
-_GONE_STATES = frozenset({"deleted", "deleting"})
+T = TypeVar("T")
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -47,10 +54,8 @@ def _expand(snapshot: NetworkSnapshot, destination: str) -> tuple[str, ...] | No
 
 def _route_tables(snapshot: NetworkSnapshot) -> list[RouteTable]:
     """The account's route tables within the audit's scope, by id."""
-    return sorted(
-        (t for t in snapshot.route_tables if snapshot.owns(t.owner_id) and snapshot.in_scope(t.vpc_id)),
-        key=lambda t: t.route_table_id,
-    )
+    audited = S.audited_route_tables(snapshot)
+    return sorted((t for t in snapshot.route_tables if t.route_table_id in audited), key=lambda t: t.route_table_id)
 
 
 def _more(total: int, noun: str) -> str:
@@ -63,14 +68,11 @@ def _more(total: int, noun: str) -> str:
 
 
 def check_peering_cidrs_non_overlapping(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
+    audited = S.audited_peerings(snapshot)
     for peering in sorted(snapshot.peerings, key=lambda p: p.peering_id):
-        if peering.status != "active":
-            continue
+        if peering.peering_id not in audited or not is_live(peering.status):
+            continue  # in flight: judged once accepted; gone: joins nothing
         req, acc = peering.requester, peering.accepter
-        if not (snapshot.owns(req.owner_id) or snapshot.owns(acc.owner_id)):
-            continue
-        if not (snapshot.in_scope(req.vpc_id) or snapshot.in_scope(acc.vpc_id)):
-            continue
         # What the peering reports and what we know of each VPC (a secondary CIDR the
         # peering description lacks still collides).
         items = [Item(c, "requester", c) for c in _unique((*req.cidrs, *snapshot.vpc_cidrs.get(req.vpc_id, ())))]
@@ -86,7 +88,7 @@ def check_peering_cidrs_non_overlapping(snapshot: NetworkSnapshot, policy: Polic
         first = pairs[0]
         yield Violation(
             resource_id=peering.peering_id,
-            vpc_id=req.vpc_id if snapshot.in_scope(req.vpc_id) else acc.vpc_id,
+            vpc_id=S.peering_local_vpc(snapshot, peering),
             detail=f"Peering {peering.peering_id} joins {req.vpc_id} and {acc.vpc_id} whose CIDRs overlap: "
             f"{first['requester_cidr']} and {first['accepter_cidr']}{_more(len(pairs), 'pair')}",
             evidence={"pairs": pairs, "requester_vpc_id": req.vpc_id, "accepter_vpc_id": acc.vpc_id},
@@ -148,12 +150,26 @@ def _attachment_vpc(snapshot: NetworkSnapshot, attachment_id: str) -> str | None
 
 
 def _live_tgw_route(route: TgwRoute) -> bool:
-    """Routes that forward traffic to an attachment (blackhole routes drop it on purpose)."""
-    return route.state not in _DEAD_TGW_ROUTE_STATES and bool(route.attachment_ids)
+    """Routes that forward traffic to an attachment (blackhole routes drop it on purpose;
+    pending and deleting routes carry nothing yet or any more)."""
+    return route.state != "blackhole" and is_live(route.state) and bool(route.attachment_ids)
 
 
-def _tgw_table_reach(snapshot: NetworkSnapshot, table_id: str) -> _TgwTableReach:
-    items: list[Item[_Reach]] = []
+class _TgwItem(NamedTuple):
+    """One CIDR of a live TGW route, and whom it belongs to."""
+
+    cidr: str
+    route: TgwRoute
+    owner: str  # the target VPC, else the attachment id(s) (VPN, Direct Connect, peering)
+    vpc_id: str | None  # the target VPC, when the attachment is a VPC's
+    owned: bool  # True when the CIDR is (part of) the target VPC's own range
+
+
+def _tgw_items(snapshot: NetworkSnapshot, table_id: str) -> list[_TgwItem]:
+    """The live routes of a TGW route table, each CIDR classified: owned by the VPC it
+    goes to (a propagated route, or a static one inside that VPC's CIDRs), or a route (a
+    summary toward an inspection VPC, a VPN, Direct Connect or peering route)."""
+    result: list[_TgwItem] = []
     for route in snapshot.tgw_routes.get(table_id, ()):
         if not _live_tgw_route(route) or is_default_route(route.destination):
             continue
@@ -162,11 +178,47 @@ def _tgw_table_reach(snapshot: NetworkSnapshot, table_id: str) -> _TgwTableReach
             continue
         vpc_ids = {_attachment_vpc(snapshot, a) for a in route.attachment_ids}
         vpc_id = next(iter(vpc_ids)) if len(vpc_ids) == 1 else None
-        # Owner = the remote VPC when known, so one VPC reached two ways is not an overlap.
-        owner = vpc_id or ",".join(sorted(route.attachment_ids))
-        via = f"{table_id}/{','.join(route.attachment_ids)}"
-        items.extend(Item(c, owner, _Reach(c, via, vpc_id)) for c in cidrs if not is_default_route(c))
+        owner = vpc_id or ",".join(sorted(route.attachment_ids))  # several: one ECMP route, one owner
+        vpc_cidrs = snapshot.vpc_cidrs.get(vpc_id, ()) if vpc_id else ()
+        for cidr in cidrs:
+            if is_default_route(cidr):
+                continue
+            # A propagated route of a VPC attachment is exactly one of the VPC's CIDRs.
+            owned = vpc_id is not None and (route.route_type == "propagated" or contained_in_any(cidr, vpc_cidrs))
+            result.append(_TgwItem(cidr, route, owner, vpc_id, owned))
+    return result
+
+
+def _tgw_table_reach(snapshot: NetworkSnapshot, table_id: str) -> _TgwTableReach:
+    """The VPC ranges a TGW route table delivers (summary routes are not VPC ranges)."""
+    via_of: dict[tuple[str, ...], str] = {}
+    items: list[Item[_Reach]] = []
+    for t in _tgw_items(snapshot, table_id):
+        if not t.owned:
+            continue
+        attachments = t.route.attachment_ids
+        via = via_of.get(attachments) or via_of.setdefault(attachments, f"{table_id}/{','.join(attachments)}")
+        items.append(Item(t.cidr, t.owner, _Reach(t.cidr, via, t.vpc_id)))
     return _TgwTableReach(items, OverlapSet(items))
+
+
+def ownership_conflicts(
+    owned: list[Item[T]], routes: list[Item[T]], limit: int = MAX_PAIRS
+) -> tuple[int, list[tuple[Item[T], Item[T]]]]:
+    """(total, first ``limit`` pairs) of the address-ownership conflicts: owned ranges of
+    different owners that overlap, and routes whose destination lies inside (or equals) a
+    range owned by someone else than the route's target. Routes that merely contain
+    owned ranges are not conflicts."""
+    overlaps = OverlapSet(owned)
+    total = overlaps.total
+    pairs = overlaps.first(limit)
+    index: CidrIndex[T] = overlaps.index
+    for route in routes:
+        for holder in index.containing(route.cidr, (route.owner,)):
+            total += 1
+            if len(pairs) < limit:
+                pairs.append((holder, route))
+    return total, pairs
 
 
 def _ordered(pair: _ReachPair) -> tuple[_Reach, _Reach]:
@@ -187,14 +239,15 @@ class _PairDicts(dict[tuple[_Reach, _Reach], dict[str, Any]]):
 def check_connected_cidrs_non_overlapping(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
     table_reach: dict[str, _TgwTableReach] = {}
     pair_dicts = _PairDicts()
+    audited = S.audited_vpcs(snapshot)
     for vpc in sorted(snapshot.vpcs, key=lambda v: v.vpc_id):
-        if not (snapshot.owns(vpc.owner_id) and snapshot.in_scope(vpc.vpc_id)):
+        if vpc.vpc_id not in audited:
             continue
         me = vpc.vpc_id
         local = [Item(c, me, _Reach(c, "self", me)) for c in _unique(vpc.cidrs)]
         for peering in sorted(snapshot.peerings_by_vpc.get(me, ()), key=lambda p: p.peering_id):
             side = peering.other_side(me)
-            if peering.status != "active" or side is None or side.vpc_id == me:
+            if not is_live(peering.status) or side is None or side.vpc_id == me:
                 continue
             # The peer as it describes itself when visible (all its CIDRs), else as the peering reports it.
             peer_cidrs = snapshot.vpc_cidrs.get(side.vpc_id) or side.cidrs
@@ -203,7 +256,7 @@ def check_connected_cidrs_non_overlapping(snapshot: NetworkSnapshot, policy: Pol
             {
                 table_id
                 for a in snapshot.tgw_attachments_by_vpc.get(me, ())
-                if a.state == "available"
+                if is_live(a.state)
                 for table_id in snapshot.tgw_tables_of_attachment.get(a.attachment_id, ())
             }
         )
@@ -300,36 +353,63 @@ def _dest_entry(item: Item[Route]) -> dict[str, Any]:
     return entry
 
 
+class _PeerRange(NamedTuple):
+    cidr: str
+    vpc_id: str
+    via: str  # the peering
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cidr": self.cidr, "vpc_id": self.vpc_id, "via": self.via}
+
+
 def check_route_destinations_non_overlapping(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
+    """A route to one peering or transit gateway whose destination lies inside (or equals)
+    the range of a VPC reached through a different peering: that VPC's traffic goes the
+    other way. The owned ranges are the peers' CIDRs (what a route table reaches through a
+    transit gateway is judged by connected-cidrs-non-overlapping and tgw-routes-non-overlapping)."""
     compared: dict[str, bool] = {}  # target -> is a peering / TGW (memo: this sees every route of the region)
     for table in _route_tables(snapshot):
-        items: list[Item[Route]] = []
+        routes: list[Item[Any]] = []
+        owned: list[Item[Any]] = []
+        peers_seen: set[str] = set()
         for route in table.routes:
             target = route.target
             if (keep := compared.get(target)) is None:
                 keep = compared[target] = target_kind(target) in ("pcx", "tgw")
+            if not keep:
+                continue
+            if target.startswith("pcx-") and target not in peers_seen:
+                peers_seen.add(target)
+                peering = snapshot.peering_by_id.get(target)
+                peer = peering.other_side(table.vpc_id) if peering is not None else None
+                if peering is not None and peer is not None and is_live(peering.status):
+                    cidrs = snapshot.vpc_cidrs.get(peer.vpc_id) or peer.cidrs
+                    owned += [Item(c, target, _PeerRange(c, peer.vpc_id, target)) for c in _unique(cidrs)]
             # The default route is the catch-all: longest-prefix match makes overlap intended.
-            if not keep or is_default_route(route.destination):
+            if is_default_route(route.destination):
                 continue
             for cidr in _expand(snapshot, route.destination) or ():
                 if not is_default_route(cidr):
-                    items.append(Item(cidr, target, route))
-        if len(items) < 2:
+                    routes.append(Item(cidr, target, route))
+        if not owned or not routes:
             continue
-        overlaps = OverlapSet(items)
-        if not overlaps.total:
+        index: CidrIndex[Any] = CidrIndex(owned)
+        total = 0
+        pairs: list[dict[str, Any]] = []
+        for item in routes:
+            for holder in index.containing(item.cidr, (item.owner,)):
+                total += 1
+                if len(pairs) < MAX_PAIRS:
+                    pairs.append({"a": _dest_entry(item), "b": holder.payload.as_dict()})
+        if not total:
             continue
-        pairs = overlaps.first(MAX_PAIRS)
-        a, b = pairs[0][0].payload, pairs[0][1].payload
+        a, b = pairs[0]["a"], pairs[0]["b"]
         yield Violation(
             resource_id=table.route_table_id,
             vpc_id=table.vpc_id,
-            detail=f"Route table {table.route_table_id} routes overlapping destinations {a.destination} to "
-            f"{a.target} and {b.destination} to {b.target}{_more(overlaps.total, 'pair')}",
-            evidence={
-                "pairs": [{"a": _dest_entry(x), "b": _dest_entry(y)} for x, y in pairs],
-                "pair_count": overlaps.total,
-            },
+            detail=f"Route table {table.route_table_id} sends {a.get('cidr', a['destination'])} to {a['target']}, "
+            f"inside {b['cidr']} of VPC {b['vpc_id']} reached through {b['via']}{_more(total, 'pair')}",
+            evidence={"pairs": pairs, "pair_count": total},
         )
 
 
@@ -338,36 +418,29 @@ def check_route_destinations_non_overlapping(snapshot: NetworkSnapshot, policy: 
 # ---------------------------------------------------------------------------------
 
 
-def _dead_target_reason(snapshot: NetworkSnapshot, table: RouteTable, target: str) -> str | None:
-    """Why a route's target cannot carry traffic, derived from the target itself (routes
-    to a deleted peering or NAT gateway are not always flagged blackhole by AWS, nor by
-    emulators)."""
+def _target_state(snapshot: NetworkSnapshot, table: RouteTable, target: str) -> tuple[str | None, str] | None:
+    """(state, what) of a route's target as the snapshot describes it: state None when the
+    target cannot be found; None for targets this check does not judge (igw, eni, ...)."""
     kind = target_kind(target)
     if kind == "pcx":
         peering: Peering | None = snapshot.peering_by_id.get(target)
-        if peering is None:
-            return f"peering {target} not found"
-        return None if peering.status == "active" else f"peering {target} is {peering.status}"
+        return (None if peering is None else peering.status), f"peering {target}"
     if kind == "tgw":
         tgw = snapshot.tgw_by_id.get(target)
-        if tgw is not None and tgw.state == "available":
-            return None
+        if tgw is not None and not is_gone(tgw.state):
+            return tgw.state, f"transit gateway {target}"
         # A TGW shared from another account may be invisible; an attachment proves it.
-        if any(
-            a.tgw_id == target and a.state == "available" for a in snapshot.tgw_attachments_by_vpc.get(table.vpc_id, ())
-        ):
-            return None
-        return f"transit gateway {target} not found" if tgw is None else f"transit gateway {target} is {tgw.state}"
+        states = [a.state for a in snapshot.tgw_attachments_by_vpc.get(table.vpc_id, ()) if a.tgw_id == target]
+        present = [st for st in states if not is_gone(st)]
+        if present:
+            return (next((st for st in present if is_live(st)), present[0])), f"transit gateway {target}"
+        return (None if tgw is None else tgw.state), f"transit gateway {target}"
     if kind == "nat":
         nat = snapshot.nat_gateway_by_id.get(target)
-        if nat is None:
-            return f"NAT gateway {target} not found"
-        return None if nat.state == "available" else f"NAT gateway {target} is {nat.state}"
+        return (None if nat is None else nat.state), f"NAT gateway {target}"
     if kind == "vpce":
         endpoint = snapshot.vpc_endpoint_by_id.get(target)
-        if endpoint is None:
-            return f"VPC endpoint {target} not found"
-        return None if endpoint.state == "available" else f"VPC endpoint {target} is {endpoint.state}"
+        return (None if endpoint is None else endpoint.state), f"VPC endpoint {target}"
     return None
 
 
@@ -377,8 +450,18 @@ def check_routes_no_blackhole(snapshot: NetworkSnapshot, policy: Policy) -> Iter
         for route in table.routes:
             if route.target == "local":
                 continue
-            # The derived reason says why; the state field alone is the fallback.
-            reason = _dead_target_reason(snapshot, table, route.target)
+            # Derived from the target itself (routes to a deleted peering or NAT gateway are not
+            # always flagged blackhole); the state field alone is the fallback.
+            found = _target_state(snapshot, table, route.target)
+            reason: str | None = None
+            if found is not None:
+                state, what = found
+                if state is None:
+                    reason = f"{what} not found"
+                elif is_in_flight(state):
+                    continue  # being created or accepted: judged once it has settled
+                elif is_gone(state):
+                    reason = f"{what} is {state}"
             if reason is None and route.state == "blackhole":
                 reason = "state blackhole"
             if reason is not None:
@@ -418,51 +501,30 @@ class _TgwDest(NamedTuple):
         return data
 
 
-def _scoped_tgw_route_tables(snapshot: NetworkSnapshot) -> set[str] | None:
-    """In a scoped audit, the TGW route tables the scoped VPCs' attachments are associated
-    with or propagate into; None when the audit covers the whole region."""
-    if not snapshot.scope_vpc_ids:
-        return None
-    attachments = {a.attachment_id for v in snapshot.scope_vpc_ids for a in snapshot.tgw_attachments_by_vpc.get(v, ())}
-    tables = {table for a in attachments for table in snapshot.tgw_tables_of_attachment.get(a, ())}
-    tables |= {t.route_table_id for t in snapshot.tgw_route_tables if attachments.intersection(t.propagations)}
-    return tables
-
-
 def check_tgw_routes_non_overlapping(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
-    scoped = _scoped_tgw_route_tables(snapshot)
+    audited = S.audited_tgw_route_tables(snapshot)
     for table in sorted(snapshot.tgw_route_tables, key=lambda t: t.route_table_id):
-        tgw = snapshot.tgw_by_id.get(table.tgw_id)
-        if tgw is not None and not snapshot.owns(tgw.owner_id):
+        if table.route_table_id not in audited:
             continue
-        if table.state in _GONE_STATES or (scoped is not None and table.route_table_id not in scoped):
+        owned: list[Item[_TgwDest]] = []
+        routes: list[Item[_TgwDest]] = []
+        for t in _tgw_items(snapshot, table.route_table_id):
+            r = t.route
+            payload = _TgwDest(r.destination, ",".join(r.attachment_ids), r.route_type, t.vpc_id, t.cidr)
+            (owned if t.owned else routes).append(Item(t.cidr, t.owner, payload))
+        total, pairs = ownership_conflicts(owned, routes)
+        if not total:
             continue
-        items: list[Item[_TgwDest]] = []
-        for route in snapshot.tgw_routes.get(table.route_table_id, ()):
-            if not _live_tgw_route(route) or is_default_route(route.destination):
-                continue
-            attachment = ",".join(route.attachment_ids)
-            owner = ",".join(sorted(route.attachment_ids))  # several: one ECMP route, one owner
-            vpc_ids = {_attachment_vpc(snapshot, a) for a in route.attachment_ids}
-            vpc_id = next(iter(vpc_ids)) if len(vpc_ids) == 1 else None
-            for cidr in _expand(snapshot, route.destination) or ():
-                if not is_default_route(cidr):
-                    payload = _TgwDest(route.destination, attachment, route.route_type, vpc_id, cidr)
-                    items.append(Item(cidr, owner, payload))
-        overlaps = OverlapSet(items)
-        if not overlaps.total:
-            continue
-        pairs = overlaps.first(MAX_PAIRS)
         a, b = pairs[0][0].payload, pairs[0][1].payload
         yield Violation(
             resource_id=table.route_table_id,
             vpc_id=None,
             detail=f"Transit gateway route table {table.route_table_id} has overlapping routes "
             f"{a.destination} ({a.type}, {a.attachment_id}) and {b.destination} ({b.type}, {b.attachment_id})"
-            f"{_more(overlaps.total, 'pair')}",
+            f"{_more(total, 'pair')}",
             evidence={
                 "pairs": [{"a": x.payload.as_dict(), "b": y.payload.as_dict()} for x, y in pairs],
-                "pair_count": overlaps.total,
+                "pair_count": total,
             },
         )
 
@@ -473,16 +535,9 @@ def check_tgw_routes_non_overlapping(snapshot: NetworkSnapshot, policy: Policy) 
 
 
 def check_tgw_auto_accept_disabled(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
-    scoped_tgws = (
-        {a.tgw_id for v in snapshot.scope_vpc_ids for a in snapshot.tgw_attachments_by_vpc.get(v, ())}
-        if snapshot.scope_vpc_ids
-        else None
-    )
+    audited = S.audited_transit_gateways(snapshot)
     for tgw in sorted(snapshot.transit_gateways, key=lambda t: t.tgw_id):
-        # Only the owner can change a shared TGW's options.
-        if not snapshot.owns(tgw.owner_id) or tgw.state in _GONE_STATES:
-            continue
-        if scoped_tgws is not None and tgw.tgw_id not in scoped_tgws:
+        if tgw.tgw_id not in audited:
             continue
         if tgw.auto_accept_shared_attachments == "enable":
             yield Violation(

@@ -26,7 +26,7 @@ from typing import Any
 from botocore import xform_name
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
-from chalicelib.checks import REGISTRY
+from chalicelib.checks import ACTION_PARTS, REGISTRY
 from chalicelib.collect.session import (
     CallCounter,
     UnsupportedDetector,
@@ -125,12 +125,17 @@ def collect_region(
     )
 
 
-# Checks that need every peering of a VPC, and every TGW table it reaches; other checks
-# only need the peerings and gateways that routes name.
-_PEER_LIST_CHECKS = frozenset({"peering-cidrs-non-overlapping", "connected-cidrs-non-overlapping"})
-_TGW_TABLE_CHECKS = frozenset(
-    {"connected-cidrs-non-overlapping", "tgw-routes-non-overlapping", "tgw-auto-accept-disabled"}
-)
+def _by_reference(checks: frozenset[str] | None, part: str) -> bool:
+    """Whether every selected check that reads ``part`` reads it only for the resources the
+    scoped route tables name (``CheckSpec.by_reference``): then a lean collection fetches
+    just those. Derived from the registry, never listed here."""
+    if checks is None:
+        return False
+    readers = [spec for spec in REGISTRY if spec.id in checks and part in spec.parts]
+    return all(part in spec.by_reference for spec in readers)
+
+
+_TGW_TABLE_ACTIONS = frozenset(a for a, part in ACTION_PARTS.items() if part == "tgw_route_tables")
 
 
 def _collect(
@@ -153,11 +158,11 @@ def _collect(
         for route in table.routes:
             targets.setdefault(route.target_kind, set()).add(route.target)
 
-    def referenced(kind: str) -> bool:
-        return not lean or kind in targets
+    def referenced(part: str, kind: str) -> bool:
+        return not (lean and _by_reference(checks, part)) or kind in targets
 
     internet_gateways = []
-    if referenced("igw"):
+    if referenced("internet_gateways", "igw"):
         internet_gateways = [
             _internet_gateway(r)
             for r in run.query(
@@ -169,7 +174,7 @@ def _collect(
             )
         ]
     nat_gateways = []
-    if referenced("nat"):
+    if referenced("nat_gateways", "nat"):
         nat_gateways = [
             _nat_gateway(r)
             for r in run.query(
@@ -201,16 +206,27 @@ def _collect(
     ]
     # Endpoint services are not VPC-bound: a scoped audit does not report on them.
     endpoint_services = [] if scoped else _endpoint_services(run, account_id)
-    if lean and checks is not None and not checks & _PEER_LIST_CHECKS:
+    if lean and _by_reference(checks, "peerings"):
         peerings = _peerings_by_id(run, region, sorted(targets.get("pcx", ())))
     else:
         peerings = _peerings(run, region, scope)
 
-    if lean and checks is not None and not checks & _TGW_TABLE_CHECKS:
-        tgw = _route_target_gateways(run, scope, sorted(targets.get("tgw", ())))
+    if run.needs is None or run.needs & _TGW_TABLE_ACTIONS:
+        tgw = _transit_gateway_data(run, scope, route_tables)
     else:
-        tgw = _transit_gateway_data(run, scope, {v.vpc_id for v in vpcs}, route_tables)
-    vpcs.extend(tgw.context_vpcs)
+        gateways_by_reference = lean and _by_reference(checks, "transit_gateways")
+        tgw = _route_target_gateways(run, scope, sorted(targets.get("tgw", ())), gateways_by_reference)
+
+    # Neighbours a scoped audit reads as context (never audits): VPCs on the scope's TGW
+    # route tables and peer VPCs of this region, described as a full audit sees them
+    # (all their CIDRs), in one call.
+    if scoped:
+        known = {v.vpc_id for v in vpcs}
+        neighbours = [a.resource_id for a in tgw.attachments if a.resource_type == "vpc"]
+        neighbours += [s.vpc_id for p in peerings for s in (p.requester, p.accepter) if s.region in ("", region)]
+        wanted = [v for v in dict.fromkeys(neighbours) if v and v not in known]
+        if wanted:
+            vpcs += [_vpc(r) for r in run.query("DescribeVpcs", "Vpcs", "VpcId", filter_name="vpc-id", values=wanted)]
 
     client_vpn_endpoints = _client_vpn_endpoints(run, scope)
     prefix_lists = _prefix_lists(run, scoped, route_tables, tgw.route_tables, lean)
@@ -394,26 +410,28 @@ def _peerings_by_id(run: _Run, region: str, peering_ids: Sequence[str]) -> list[
     return [p for p in (_peering(raw, region) for raw in raws) if p.peering_id in wanted]
 
 
-def _route_target_gateways(run: _Run, scope: tuple[str, ...], gateway_ids: Sequence[str]) -> _TgwData:
-    """Only the transit gateways routes name, and the scoped VPCs' attachments to them
-    (what routes-no-blackhole needs to tell a live TGW route from a dead one)."""
+def _route_target_gateways(
+    run: _Run, scope: tuple[str, ...], gateway_ids: Sequence[str], by_reference: bool
+) -> _TgwData:
+    """No TGW route table is read: the scoped VPCs' attachments, and the transit gateways
+    routes name (``by_reference``) or, for checks that judge the gateways themselves, those
+    the attachments reach too."""
     data = _TgwData()
-    if not gateway_ids:
+    if by_reference and not gateway_ids:
         return data
     att_op, att_key, att_id = _TGW_ATTACHMENTS
     data.attachments = [
-        _tgw_attachment(r) for r in run.query(att_op, att_key, att_id, filter_name="resource-id", values=scope)
+        _tgw_attachment(r) for r in run.query(att_op, att_key, att_id, filter_name="resource-id", values=scope or None)
     ]
-    data.gateways = [
-        _transit_gateway(r)
-        for r in run.query(
-            "DescribeTransitGateways",
-            "TransitGateways",
-            "TransitGatewayId",
-            filter_name="transit-gateway-id",
-            values=gateway_ids,
-        )
-    ]
+    wanted = list(gateway_ids) if by_reference else [*gateway_ids, *(a.tgw_id for a in data.attachments)]
+    tgw_op, tgw_key, tgw_id = "DescribeTransitGateways", "TransitGateways", "TransitGatewayId"
+    if not scope:
+        data.gateways = [_transit_gateway(r) for r in run.items(tgw_op, tgw_key)]
+    elif wanted:
+        data.gateways = [
+            _transit_gateway(r)
+            for r in run.query(tgw_op, tgw_key, tgw_id, filter_name="transit-gateway-id", values=wanted)
+        ]
     return data
 
 
@@ -422,12 +440,9 @@ class _TgwData:
     gateways: list[TransitGateway] = field(default_factory=list)
     attachments: list[TgwAttachment] = field(default_factory=list)
     route_tables: list[TgwRouteTable] = field(default_factory=list)
-    context_vpcs: list[Vpc] = field(default_factory=list)
 
 
-def _transit_gateway_data(
-    run: _Run, scope: tuple[str, ...], known_vpc_ids: set[str], route_tables: Sequence[RouteTable]
-) -> _TgwData:
+def _transit_gateway_data(run: _Run, scope: tuple[str, ...], route_tables: Sequence[RouteTable]) -> _TgwData:
     data = _TgwData()
     att_op, att_key, att_id = _TGW_ATTACHMENTS
     rtb_op, rtb_key, rtb_id = _TGW_ROUTE_TABLES
@@ -461,22 +476,18 @@ def _transit_gateway_data(
         data.gateways = [_transit_gateway(r) for r in run.items(tgw_op, tgw_key)]
         return data
 
-    # Context for the scoped VPCs: who propagates into their TGW route tables, with what
-    # CIDRs (so the propagated routes AWS may silently drop can be derived).
+    # Context for the scoped VPCs: who propagates into their TGW route tables, and which
+    # attachments their routes lead to, with what CIDRs (so propagated routes AWS may
+    # silently drop can be derived, and a route's VPC is known as the full audit knows it).
     known_attachments = {a.attachment_id for a in data.attachments}
-    propagating = [p for t in data.route_tables for p in t.propagations if p not in known_attachments]
-    if propagating:
-        more = run.query(att_op, att_key, att_id, filter_name="transit-gateway-attachment-id", values=propagating)
-        data.attachments.extend(_tgw_attachment(r) for r in more)
-    neighbour_vpcs = [
-        a.resource_id
-        for a in data.attachments
-        if a.resource_type == "vpc" and a.resource_id and a.resource_id not in known_vpc_ids
+    referenced = [
+        *(p for t in data.route_tables for p in t.propagations),
+        *(a for t in data.route_tables for r in t.routes for a in r.attachment_ids),
     ]
-    if neighbour_vpcs:
-        data.context_vpcs = [
-            _vpc(r) for r in run.query("DescribeVpcs", "Vpcs", "VpcId", filter_name="vpc-id", values=neighbour_vpcs)
-        ]
+    others = [a for a in dict.fromkeys(referenced) if a not in known_attachments]
+    if others:
+        more = run.query(att_op, att_key, att_id, filter_name="transit-gateway-attachment-id", values=others)
+        data.attachments.extend(_tgw_attachment(r) for r in more)
     gateway_ids = [
         *(a.tgw_id for a in data.attachments),
         *(t.tgw_id for t in data.route_tables),

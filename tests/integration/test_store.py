@@ -242,8 +242,14 @@ def test_a_vpc_less_finding_is_resolved_by_a_scoped_audit_only_when_it_collected
 
     assert store.reconcile(audit([], snapshots=[snapshot(scope_vpc_ids=("vpc-a",))]), T1) == []
 
+    # Collected as context (another VPC's gateway) is not evaluated: nothing resolved.
     tgw = TransitGateway("tgw-1", ACCOUNT, "available")
     changes = store.reconcile(audit([], snapshots=[snapshot(scope_vpc_ids=("vpc-a",), transit_gateways=(tgw,))]), T2)
+    assert changes == []
+    # Attached to the scoped VPC, the gateway is one the scoped audit judges.
+    attachment = TgwAttachment("tgw-attach-a", "tgw-1", "vpc", "vpc-a", ACCOUNT, "available")
+    scoped = snapshot(scope_vpc_ids=("vpc-a",), transit_gateways=(tgw,), tgw_attachments=(attachment,))
+    changes = store.reconcile(audit([], snapshots=[scoped]), T3)
     assert kinds(changes) == {TGW.id: RESOLVED}
     assert store.query(status="OPEN")[0] == [store.get(SERVICE.id)]
 

@@ -23,6 +23,10 @@ def _violations(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation
     yield Violation("tgw-1", None, "a regional resource", {})
 
 
+def _subjects(snapshot: NetworkSnapshot) -> frozenset[str]:
+    return frozenset([*(v.vpc_id for v in snapshot.vpcs if snapshot.in_scope(v.vpc_id)), "tgw-1"])
+
+
 SPEC = CheckSpec(
     id="vpc-flow-logs-enabled",
     title="t",
@@ -31,6 +35,7 @@ SPEC = CheckSpec(
     severity=Severity.MEDIUM,
     fn=_violations,
     needs=("ec2:DescribeVpcs",),
+    subjects=_subjects,
     remediation="do it",
     cli="aws ec2 do-it",
 )

@@ -132,9 +132,10 @@ def test_peering_cidrs_include_vpc_cidrs_the_peering_does_not_report() -> None:
     ("req_owner", "acc_owner", "scope", "expected_vpc"),
     [
         pytest.param(ME, ME, (), REQ, id="unscoped-requester"),
-        pytest.param(OTHER, ME, (), REQ, id="we-accepted"),
+        pytest.param(OTHER, ME, (), ACC, id="we-accepted"),
         pytest.param(OTHER, OTHER, (), None, id="neither-side-ours"),
-        pytest.param(ME, ME, (ACC,), ACC, id="scoped-to-accepter"),
+        # Filed under the requester whichever side the audit was scoped to (full = scoped).
+        pytest.param(ME, ME, (ACC,), REQ, id="scoped-to-accepter"),
         pytest.param(ME, ME, (REQ,), REQ, id="scoped-to-requester"),
         pytest.param(ME, ME, ("vpc-z",), None, id="out-of-scope"),
     ],
@@ -249,20 +250,20 @@ def _tgw_single(
 @pytest.mark.parametrize(
     ("routes", "expected_b"),
     [
+        # Address ownership: VPN and summary routes are not VPC ranges (tgw-routes-non-overlapping
+        # judges a VPN route inside a VPC's range, on the table).
         pytest.param(
-            (TgwRoute("10.1.128.0/17", "static", "active", ("tgw-attach-vpn",)),),
-            _reach("10.1.128.0/17", "tgw-rtb-1/tgw-attach-vpn", None),
-            id="static-to-vpn",
+            (TgwRoute("10.1.128.0/17", "static", "active", ("tgw-attach-vpn",)),), None, id="static-to-vpn-not-a-vpc"
+        ),
+        pytest.param((TgwRoute("10.0.0.0/8", "static", "active", ("tgw-attach-x",)),), None, id="summary-is-a-design"),
+        pytest.param((TgwRoute("pl-known", "static", "active", ("tgw-attach-vpn",)),), None, id="prefix-list-to-vpn"),
+        pytest.param(
+            (TgwRoute("10.5.0.0/16", "static", "active", ("tgw-attach-x",)),), None, id="static-to-its-vpc-disjoint"
         ),
         pytest.param(
-            (TgwRoute("10.0.0.0/8", "static", "active", ("tgw-attach-x",)),),
-            _reach("10.0.0.0/8", "tgw-rtb-1/tgw-attach-x", "vpc-x"),
-            id="summary-route-covers-self",
-        ),
-        pytest.param(
-            (TgwRoute("pl-known", "static", "active", ("tgw-attach-vpn",)),),
-            _reach("10.1.0.0/24", "tgw-rtb-1/tgw-attach-vpn", None),
-            id="prefix-list-expanded",
+            (TgwRoute("10.1.0.0/20", "propagated", "active", ("tgw-attach-x",)),),
+            _reach("10.1.0.0/20", "tgw-rtb-1/tgw-attach-x", "vpc-x"),
+            id="propagated-is-the-vpcs-own-range",
         ),
         pytest.param(
             (TgwRoute("pl-unknown", "static", "active", ("tgw-attach-vpn",)),), None, id="prefix-list-unknown"
@@ -412,8 +413,13 @@ def _brute_connected(s: NetworkSnapshot, me: str) -> int:
             if set(r.attachment_ids) <= own_attachments:
                 continue
             target = s.tgw_attachment_by_id.get(r.attachment_ids[0])
-            owner = target.resource_id if target and target.resource_type == "vpc" else r.attachment_ids[0]
-            items.append((r.destination, owner))
+            if target is None or target.resource_type != "vpc":
+                continue  # not a VPC range
+            target_cidrs = [ipaddress.ip_network(c) for c in s.vpc_cidrs.get(target.resource_id, ())]
+            dest = ipaddress.ip_network(r.destination)
+            inside = any(dest.version == c.version and dest.subnet_of(c) for c in target_cidrs)  # type: ignore[arg-type]
+            if r.route_type == "propagated" or inside:  # the VPC's own range, not a summary
+                items.append((r.destination, target.resource_id))
     nets = [(ipaddress.ip_network(c), o) for c, o in items]
     return sum(
         1
@@ -554,7 +560,15 @@ def test_peering_routes_ownership_and_scope(owner: str, scope: tuple[str, ...], 
 
 
 def _dest_snapshot(*routes: Route) -> NetworkSnapshot:
+    """vpc-a's table; peers vpc-b (10.1/16 + IPv6) over pcx-1, vpc-c (10.3/16) over pcx-2, and a
+    deleted peering pcx-gone to vpc-d (10.4/16)."""
     return snap(
+        vpcs=[vpc("vpc-a", "10.0.0.0/16")],
+        peerings=[
+            pcx("pcx-1", side("vpc-a", "10.0.0.0/16"), side("vpc-b", "10.1.0.0/16", "2600:1f18:0:100::/56")),
+            pcx("pcx-2", side("vpc-c", "10.3.0.0/16"), side("vpc-a", "10.0.0.0/16")),
+            pcx("pcx-gone", side("vpc-a", "10.0.0.0/16"), side("vpc-d", "10.4.0.0/16"), "deleted"),
+        ],
         route_tables=[rtb("rtb-1", "vpc-a", *routes)],
         prefix_lists=[PrefixList("pl-known", "corp", ("10.1.1.0/24",)), PrefixList("pl-unknown", "x", None)],
     )
@@ -564,41 +578,59 @@ def _dest(destination: str, target: str, cidr: str | None = None) -> dict[str, s
     return {"destination": destination, "target": target} | ({"cidr": cidr} if cidr else {})
 
 
+def _owned(cidr: str, vpc_id: str, via: str) -> dict[str, str]:
+    return {"cidr": cidr, "vpc_id": vpc_id, "via": via}
+
+
+B_RANGE = _owned("10.1.0.0/16", "vpc-b", "pcx-1")
+PEER_B = Route("10.1.0.0/16", "pcx-1")
+
+
 @pytest.mark.parametrize(
     ("routes", "expected_pairs"),
     [
         pytest.param(
-            (Route("10.1.0.0/16", "pcx-1"), Route("10.1.2.0/24", "pcx-2")),
-            [(_dest("10.1.0.0/16", "pcx-1"), _dest("10.1.2.0/24", "pcx-2"))],
-            id="two-peerings",
+            (PEER_B, Route("10.1.2.0/24", "pcx-2")),
+            [(_dest("10.1.2.0/24", "pcx-2"), B_RANGE)],
+            id="part-of-a-peer-range-to-another-peering",
         ),
         pytest.param(
-            (Route("10.1.2.0/24", "tgw-1"), Route("10.0.0.0/8", "pcx-1")),
-            [(_dest("10.0.0.0/8", "pcx-1"), _dest("10.1.2.0/24", "tgw-1"))],
-            id="peering-and-tgw",
+            (Route("10.1.2.0/24", "tgw-1"), PEER_B), [(_dest("10.1.2.0/24", "tgw-1"), B_RANGE)], id="peer-range-to-tgw"
         ),
         pytest.param(
-            (Route("10.1.0.0/16", "tgw-1", state="blackhole"), Route("10.1.0.0/16", "tgw-2")),
-            [(_dest("10.1.0.0/16", "tgw-1"), _dest("10.1.0.0/16", "tgw-2"))],
+            (Route("10.1.0.0/16", "tgw-1"), Route("10.3.0.0/16", "pcx-2"), Route("10.1.0.0/24", "pcx-1")),
+            [(_dest("10.1.0.0/16", "tgw-1"), B_RANGE)],
+            id="equal-to-a-peer-range",
+        ),
+        # Address ownership: a summary route merely containing a peer's range is a design.
+        pytest.param((Route("10.0.0.0/8", "tgw-1"), PEER_B), [], id="summary-to-tgw-with-peer-route"),
+        pytest.param((Route("10.0.0.0/8", "pcx-2"), PEER_B), [], id="summary-to-other-peering"),
+        pytest.param(
+            (Route("10.1.5.0/24", "tgw-1", state="blackhole"), PEER_B),
+            [(_dest("10.1.5.0/24", "tgw-1"), B_RANGE)],
             id="blackhole-routes-count",
         ),
         pytest.param(
-            (Route("fd00::/8", "pcx-1"), Route("fd00:1::/32", "tgw-1")),
-            [(_dest("fd00::/8", "pcx-1"), _dest("fd00:1::/32", "tgw-1"))],
+            (Route("2600:1f18:0:100::/64", "tgw-1"), Route("10.1.0.0/16", "pcx-1")),
+            [(_dest("2600:1f18:0:100::/64", "tgw-1"), _owned("2600:1f18:0:100::/56", "vpc-b", "pcx-1"))],
             id="ipv6",
         ),
         pytest.param(
-            (Route("pl-known", "pcx-1"), Route("10.1.0.0/16", "tgw-1")),
-            [(_dest("10.1.0.0/16", "tgw-1"), _dest("pl-known", "pcx-1", "10.1.1.0/24"))],
+            (Route("pl-known", "tgw-1"), PEER_B),
+            [(_dest("pl-known", "tgw-1", "10.1.1.0/24"), B_RANGE)],
             id="prefix-list-expanded",
         ),
-        pytest.param((Route("pl-unknown", "pcx-1"), Route("10.1.0.0/16", "tgw-1")), [], id="prefix-list-unknown"),
-        pytest.param((Route("10.1.0.0/16", "pcx-1"), Route("10.1.2.0/24", "pcx-1")), [], id="same-target"),
-        pytest.param((Route("0.0.0.0/0", "tgw-1"), Route("10.1.0.0/16", "pcx-1")), [], id="ipv4-default"),
-        pytest.param((Route("::/0", "tgw-1"), Route("fd00::/8", "pcx-1")), [], id="ipv6-default"),
-        pytest.param((Route("10.1.0.0/16", "nat-1"), Route("10.1.0.0/16", "pcx-1")), [], id="nat-not-compared"),
+        pytest.param((Route("pl-unknown", "tgw-1"), PEER_B), [], id="prefix-list-unknown"),
+        pytest.param((PEER_B, Route("10.1.2.0/24", "pcx-1")), [], id="same-target"),
+        pytest.param((Route("0.0.0.0/0", "tgw-1"), PEER_B), [], id="ipv4-default"),
+        pytest.param((Route("::/0", "tgw-1"), PEER_B), [], id="ipv6-default"),
+        pytest.param((Route("10.1.5.0/24", "nat-1"), PEER_B), [], id="nat-not-compared"),
         pytest.param((Route("10.1.0.0/16", "igw-1"), Route("10.1.0.0/16", "vgw-1")), [], id="other-kinds"),
-        pytest.param((Route("10.1.0.0/16", "pcx-1"), Route("10.2.0.0/16", "pcx-2")), [], id="disjoint"),
+        pytest.param((PEER_B, Route("10.2.0.0/16", "tgw-1")), [], id="disjoint"),
+        pytest.param(
+            (Route("10.4.0.0/16", "pcx-gone"), Route("10.4.1.0/24", "tgw-1")), [], id="dead-peering-owns-nothing"
+        ),
+        pytest.param((Route("10.1.2.0/24", "tgw-1"),), [], id="no-route-to-the-peer"),
     ],
 )
 def test_route_destinations(
@@ -614,7 +646,7 @@ def test_route_destinations(
 
 
 def test_route_destinations_evidence_is_capped() -> None:
-    routes = [Route(f"10.0.{n}.0/24", f"pcx-{n}") for n in range(60)] + [Route("10.0.0.0/16", "tgw-1")]
+    routes = [Route(f"10.1.{n}.0/24", f"pcx-x{n}") for n in range(60)] + [PEER_B]
     (v,) = run(routing.check_route_destinations_non_overlapping, _dest_snapshot(*routes))
     assert v.evidence["pair_count"] == 60
     assert len(v.evidence["pairs"]) == routing.MAX_PAIRS
@@ -645,6 +677,7 @@ def _blackhole_snapshot(*routes: Route, owner: str = ME) -> NetworkSnapshot:
         nat_gateways=[
             NatGateway("nat-live", "vpc-a", "subnet-1", "available"),
             NatGateway("nat-gone", "vpc-a", "subnet-1", "deleted"),
+            NatGateway("nat-failed", "vpc-a", "subnet-1", "failed"),
         ],
         vpc_endpoints=[
             VpcEndpoint("vpce-live", "vpc-a", "com.amazonaws.us-east-1.s3", "Gateway", "available"),
@@ -674,9 +707,8 @@ def _blackhole_snapshot(*routes: Route, owner: str = ME) -> NetworkSnapshot:
         pytest.param(Route("10.4.0.0/16", "tgw-live"), None, id="available-tgw"),
         pytest.param(Route("10.4.0.0/16", "tgw-gone"), "transit gateway tgw-gone is deleted", id="deleted-tgw"),
         pytest.param(Route("10.4.0.0/16", "tgw-shared"), None, id="shared-tgw-with-available-attachment"),
-        pytest.param(
-            Route("10.4.0.0/16", "tgw-pending"), "transit gateway tgw-pending not found", id="attachment-pending"
-        ),
+        # In flight is neither a blackhole nor a misconfiguration: judged once it has settled.
+        pytest.param(Route("10.4.0.0/16", "tgw-pending"), None, id="attachment-pending"),
         pytest.param(
             Route("10.4.0.0/16", "tgw-elsewhere"),
             "transit gateway tgw-elsewhere not found",
@@ -686,9 +718,9 @@ def _blackhole_snapshot(*routes: Route, owner: str = ME) -> NetworkSnapshot:
         pytest.param(Route("0.0.0.0/0", "nat-gone"), "NAT gateway nat-gone is deleted", id="deleted-nat"),
         pytest.param(Route("0.0.0.0/0", "nat-9"), "NAT gateway nat-9 not found", id="missing-nat"),
         pytest.param(Route("pl-s3", "vpce-live"), None, id="available-endpoint"),
-        pytest.param(
-            Route("0.0.0.0/0", "vpce-wait"), "VPC endpoint vpce-wait is pendingacceptance", id="pending-endpoint"
-        ),
+        pytest.param(Route("0.0.0.0/0", "vpce-wait"), None, id="pending-endpoint"),
+        pytest.param(Route("0.0.0.0/0", "vpce-wait", state="blackhole"), None, id="pending-endpoint-state-blackhole"),
+        pytest.param(Route("0.0.0.0/0", "nat-failed"), "NAT gateway nat-failed is failed", id="failed-nat"),
         pytest.param(Route("pl-s3", "vpce-9"), "VPC endpoint vpce-9 not found", id="missing-endpoint"),
         pytest.param(Route("10.5.0.0/16", "eni-1"), None, id="other-kind-active"),
     ],
@@ -764,22 +796,36 @@ VPN_ROUTE = TgwRoute("10.1.0.0/16", "static", "active", ("tgw-attach-vpn",))
             ("tgw-attach-a",),
             [
                 (
-                    _tgw_dest("10.1.0.0/16", "tgw-attach-vpn", "static", None),
                     _tgw_dest("10.1.0.0/16", "tgw-attach-a", "propagated", "vpc-a"),
+                    _tgw_dest("10.1.0.0/16", "tgw-attach-vpn", "static", None),
                 )
             ],
-            id="static-vs-propagated",
+            id="vpn-route-equal-to-a-vpc-range",
         ),
+        # Address ownership: on-premises 10.0.0.0/8 over VPN with spokes propagating their /16s is
+        # the textbook hybrid hub, not an overlap.
         pytest.param(
             (TgwRoute("10.0.0.0/8", "static", "active", ("tgw-attach-vpn",)),),
+            ("tgw-attach-a", "tgw-attach-c"),
+            [],
+            id="summary-over-vpn-is-a-design",
+        ),
+        pytest.param(
+            (TgwRoute("10.0.0.0/8", "propagated", "active", ("tgw-attach-vpn",)),),
+            ("tgw-attach-a", "tgw-attach-c"),
+            [],
+            id="bgp-summary-is-a-design",
+        ),
+        pytest.param(
+            (TgwRoute("10.2.5.0/24", "static", "active", ("tgw-attach-a",)),),
             ("tgw-attach-c",),
             [
                 (
-                    _tgw_dest("10.0.0.0/8", "tgw-attach-vpn", "static", None),
                     _tgw_dest("10.2.0.0/16", "tgw-attach-c", "propagated", "vpc-c"),
+                    _tgw_dest("10.2.5.0/24", "tgw-attach-a", "static", "vpc-a"),
                 )
             ],
-            id="summary-covers-propagation",
+            id="part-of-a-vpc-range-sent-to-another-vpc",
         ),
         pytest.param(
             (TgwRoute("pl-known", "static", "active", ("tgw-attach-vpn",)),),

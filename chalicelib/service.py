@@ -297,7 +297,9 @@ class Service:
         from chalicelib.store import resource_vpc_map
 
         start = time.perf_counter() if t0 is None else t0
-        changes = tuple(self.store.reconcile(result, self.clock()))
+        # Judged as of when the data was read, not when it is recorded: a sweep that read
+        # the network before an event audit, but records after it, must not undo it.
+        changes = tuple(self.store.reconcile(result, dt.datetime.fromisoformat(result.started_at)))
         for snapshot in result.snapshots:
             self.store.remember_resources(
                 snapshot.account_id, snapshot.region, resource_vpc_map(snapshot), replace=not snapshot.scope_vpc_ids

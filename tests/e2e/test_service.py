@@ -4,6 +4,7 @@ subscribed to the alerts topic to see exactly what SNS delivers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import uuid
@@ -401,3 +402,28 @@ def test_security_hub_export_rides_the_outbox(
     assert [(f["GeneratorId"], f["Compliance"]["Status"]) for f in archived] == [
         ("private-subnet-gateway-endpoints", "PASSED")
     ]
+
+
+def test_a_sweep_that_read_before_an_event_never_undoes_it(
+    deployed: Deployed, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep collects, an event audit resolves a finding, then the sweep records: the
+    sweep's view is older than the event's, so the finding stays resolved (the store
+    judges each audit as of when it read the network, not when it records)."""
+    lab = deployed.lab
+    service = app_module.service()
+    moments = iter(dt.datetime(2026, 11, 30, 12, minute, tzinfo=dt.UTC) for minute in range(60))
+    monkeypatch.setattr(service, "clock", lambda: next(moments))
+    service.audit_and_notify()
+    deployed.messages()
+    stale_sweep = service.audit()  # reads the network before the fix
+    response = apply_fix(boto3.client("ec2", region_name=REGION), lab)
+    client.lambda_.invoke("on_network_change", fix_event(lab, response, ACCOUNT, "fix-race"))
+    assert deployed.messages() == [("finding.resolved", "private-subnet-gateway-endpoints", lab.app_private_rtb)]
+
+    outcome = service.record(stale_sweep)
+
+    assert outcome.changes == ()
+    assert deployed.messages() == []
+    resolved = json.loads(client.http.get("/findings?status=RESOLVED").body)["findings"]
+    assert [f["resource_id"] for f in resolved] == [lab.app_private_rtb]

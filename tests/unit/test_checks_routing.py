@@ -947,3 +947,78 @@ ALL_CHECKS = [
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
 def test_empty_snapshot_passes(check: Check) -> None:
     assert run(check, snap()) == []
+
+
+# -- address ownership: the designs that raise nothing, the conflicts that still do -------
+
+
+def _hybrid_hub(*extra_routes: TgwRoute, spoke_b: str = "10.2.0.0/16") -> NetworkSnapshot:
+    """Spokes A (10.1/16) and B propagate into one table with on-premises 10.0.0.0/8 over VPN
+    and a default route to an inspection VPC (10.99/16)."""
+    return snap(
+        vpcs=[vpc("vpc-a", "10.1.0.0/16"), vpc("vpc-b", spoke_b), vpc("vpc-insp", "10.99.0.0/16")],
+        tgw_attachments=[
+            att("tgw-attach-a", "vpc-a"),
+            att("tgw-attach-b", "vpc-b"),
+            att("tgw-attach-insp", "vpc-insp"),
+            WAN,
+        ],
+        tgw_route_tables=[
+            TgwRouteTable(
+                "tgw-rtb-1",
+                "tgw-1",
+                routes=(
+                    TgwRoute("10.0.0.0/8", "propagated", "active", ("tgw-attach-vpn",)),
+                    TgwRoute("0.0.0.0/0", "static", "active", ("tgw-attach-insp",)),
+                    TgwRoute("10.0.0.0/8", "static", "active", ("tgw-attach-insp",)),
+                    *extra_routes,
+                ),
+                propagations=("tgw-attach-a", "tgw-attach-b", "tgw-attach-insp"),
+            )
+        ],
+    )
+
+
+def test_the_textbook_hybrid_hub_raises_nothing() -> None:
+    s = _hybrid_hub()
+    assert run(routing.check_tgw_routes_non_overlapping, s) == []
+    assert run(routing.check_connected_cidrs_non_overlapping, s) == []
+
+
+def test_two_spokes_with_overlapping_ranges_behind_the_hub_still_conflict() -> None:
+    s = _hybrid_hub(spoke_b="10.1.0.0/16")
+    (table,) = run(routing.check_tgw_routes_non_overlapping, s)
+    assert table.evidence["pairs"] == [
+        {
+            "a": _tgw_dest("10.1.0.0/16", "tgw-attach-a", "propagated", "vpc-a"),
+            "b": _tgw_dest("10.1.0.0/16", "tgw-attach-b", "propagated", "vpc-b"),
+        }
+    ]
+    assert ids(run(routing.check_connected_cidrs_non_overlapping, s)) == ["vpc-a", "vpc-b", "vpc-insp"]
+
+
+def test_a_vpn_route_inside_a_spoke_range_still_conflicts() -> None:
+    s = _hybrid_hub(TgwRoute("10.1.8.0/21", "static", "active", ("tgw-attach-vpn",)))
+    (table,) = run(routing.check_tgw_routes_non_overlapping, s)
+    assert table.evidence["pair_count"] == 1
+    assert table.evidence["pairs"][0]["b"] == _tgw_dest("10.1.8.0/21", "tgw-attach-vpn", "static", None)
+    # ... on the table, where it is fixed: no VPC reaches two owned ranges.
+    assert run(routing.check_connected_cidrs_non_overlapping, s) == []
+
+
+def test_same_vpc_reached_by_peering_and_a_static_tgw_route_mid_migration() -> None:
+    """Mid-migration, B is reached both over a peering and by a static TGW route to its
+    attachment: one owner, no overlap, scoped to A or not."""
+    for scope in ((), ("vpc-a",)):
+        s = snap(
+            vpcs=[vpc("vpc-a", "10.1.0.0/16"), vpc("vpc-b", "10.2.0.0/16")],
+            peerings=[pcx("pcx-ab", side("vpc-a", "10.1.0.0/16"), side("vpc-b", "10.2.0.0/16"))],
+            tgw_attachments=[att("tgw-attach-a", "vpc-a"), att("tgw-attach-b", "vpc-b", None)],
+            tgw_route_tables=[
+                TgwRouteTable(
+                    "tgw-rtb-1", "tgw-1", routes=(TgwRoute("10.2.0.0/16", "static", "active", ("tgw-attach-b",)),)
+                )
+            ],
+            scope_vpc_ids=scope,
+        )
+        assert run(routing.check_connected_cidrs_non_overlapping, s) == [], scope

@@ -7,6 +7,7 @@ place that drives the collector, so the CLI, the Lambdas and the benchmarks shar
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,12 +40,22 @@ def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Each partition's regions, as botocore's partitions.json describes them (regionRegex); the
+# commercial partition is the default, as for a region not known yet.
+_PARTITIONS = (
+    ("aws-cn", re.compile(r"^cn-\w+-\d+$")),
+    ("aws-us-gov", re.compile(r"^us-gov-\w+-\d+$")),
+    ("aws-iso", re.compile(r"^us-iso-\w+-\d+$")),
+    ("aws-iso-b", re.compile(r"^us-isob-\w+-\d+$")),
+    ("aws-iso-e", re.compile(r"^eu-isoe-\w+-\d+$")),
+    ("aws-iso-f", re.compile(r"^us-isof-\w+-\d+$")),
+    ("aws-eusc", re.compile(r"^eusc-de-\w+-\d+$")),
+)
+
+
 def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The partition of a region (so of the account audited there): aws, aws-cn, aws-us-gov, ..."""
+    return next((name for name, pattern in _PARTITIONS if pattern.match(region)), "aws")
 
 
 def resource_arn(spec: CheckSpec, region: str, account_id: str, resource_id: str) -> str:

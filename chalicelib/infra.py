@@ -23,7 +23,12 @@ SLACK_PARAMETER = "/vpcwatch/slack-webhook-url"
 # may assume only roles of this name. Deploy it under another name and MEMBER_ROLE_NAME
 # and the "AssumeMemberRole" statement of .chalice/policy-<stage>.json follow.
 MEMBER_ROLE_NAME = "vpcwatch-member"
-MEMBER_ROLE_ARN = f"arn:aws:iam::*:role/{MEMBER_ROLE_NAME}"
+# Every ARN in the policies and templates names its partition as ${AWS::Partition} (an
+# Fn::Sub), so one template deploys to aws, aws-cn and aws-us-gov alike. `chalice package`
+# copies .chalice/policy-<stage>.json into the template's role policies verbatim, so the
+# policy files carry the Fn::Sub themselves; `--iam-policy` resolves one for `chalice deploy`.
+PARTITION = "${AWS::Partition}"
+MEMBER_ROLE_ARN = f"arn:{PARTITION}:iam::*:role/{MEMBER_ROLE_NAME}"
 # Pairs audited at once by audit_worker Lambdas (the SQS event source's maximum
 # concurrency): EC2's request rate limits are per account and region, and each pair is
 # one message, so this bounds the calls any one account sees from the sweep too.
@@ -257,14 +262,38 @@ def render_member_role() -> str:
     return json.dumps(member_role_template(), indent=2, sort_keys=True) + "\n"
 
 
+def resolve_partition(document: Any, partition: str) -> Any:
+    """``document`` with every ``{"Fn::Sub": "...${AWS::Partition}..."}`` that names no other
+    variable replaced by its string in ``partition``: the plain IAM policy that
+    `chalice deploy` (which calls IAM directly, without CloudFormation) can put."""
+    if isinstance(document, dict):
+        if set(document) == {"Fn::Sub"} and isinstance(document["Fn::Sub"], str):
+            text = document["Fn::Sub"].replace(PARTITION, partition)
+            if "${" in text:
+                raise ValueError(f"cannot resolve {document['Fn::Sub']!r} outside CloudFormation")
+            return text
+        return {key: resolve_partition(value, partition) for key, value in document.items()}
+    if isinstance(document, list):
+        return [resolve_partition(value, partition) for value in document]
+    return document
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Print or write the CloudFormation merge template.")
     parser.add_argument("--write", metavar="FILE", help="write the merge template to FILE")
     parser.add_argument("--member-role", metavar="FILE", help="write the member role template to FILE")
     parser.add_argument("--retarget", metavar="TEMPLATE", help="set the runtime of a packaged template's functions")
     parser.add_argument("--runtime", default=LAMBDA_RUNTIME)
+    parser.add_argument(
+        "--iam-policy", metavar="FILE", help="print a policy file (.chalice/policy-<stage>.json) as plain IAM JSON"
+    )
+    parser.add_argument("--partition", default="aws", help="the partition --iam-policy resolves to (default: aws)")
     args = parser.parse_args()
-    if args.retarget:
+    if args.iam_policy:
+        with open(args.iam_policy, encoding="utf-8") as handle:
+            policy = json.load(handle)
+        sys.stdout.write(json.dumps(resolve_partition(policy, args.partition), indent=2) + "\n")
+    elif args.retarget:
         with open(args.retarget, encoding="utf-8") as handle:
             template = json.load(handle)
         count = set_runtime(template, args.runtime)

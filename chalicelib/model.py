@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -148,7 +149,7 @@ class FlowLog:
 class VpcEndpoint:
     endpoint_id: str
     vpc_id: str
-    service_name: str  # com.amazonaws.us-east-1.s3, com.amazonaws.vpce.us-east-1.vpce-svc-...
+    service_name: str  # com.amazonaws.us-east-1.s3, com.amazonaws.iam, com.amazonaws.vpce.us-east-1.vpce-svc-...
     endpoint_type: str  # Gateway | Interface | GatewayLoadBalancer | Resource | ServiceNetwork
     state: str  # lower-cased: available | pending | pendingacceptance | deleted | failed ...
     route_table_ids: tuple[str, ...] = ()
@@ -156,29 +157,87 @@ class VpcEndpoint:
     private_dns_enabled: bool = False
     owner_id: str = ""
     tags: Tags = field(default_factory=dict)
+    service_region: str | None = None  # ServiceRegion: where the service is hosted (cross-region PrivateLink)
+    requester_managed: bool = False  # RequesterManaged: created and managed by an AWS service, not the owner
 
     @property
     def is_aws_service(self) -> bool:
         """True for endpoints to AWS services, False for PrivateLink (vpce-svc) services."""
-        name = self.service_name
-        return (name.startswith("com.amazonaws.") and not name.startswith("com.amazonaws.vpce.")) or (
-            name.startswith("aws.") and ".vpce." not in name
-        )
+        return _parse_service_name(self.service_name)[0]
 
     @property
     def service(self) -> str:
-        """Short service name: 'com.amazonaws.us-east-1.ecr.api' -> 'ecr.api'."""
+        """Short service name: 'com.amazonaws.us-east-1.ecr.api' -> 'ecr.api', 'com.amazonaws.iam' -> 'iam'."""
         return service_short_name(self.service_name)
+
+    @property
+    def service_name_region(self) -> str | None:
+        """The region an AWS service name carries ('com.amazonaws.us-west-2.s3' -> 'us-west-2'); None
+        for region-less global services ('com.amazonaws.iam', 'aws.api.global.codecatalyst')."""
+        return _parse_service_name(self.service_name)[1]
+
+    def serves(self, service: str, region: str) -> bool:
+        """True when the endpoint reaches AWS service ``service`` (short name) as offered in
+        ``region``: the regional service must be that region's, by its name and by ServiceRegion
+        (a cross-region endpoint to com.amazonaws.us-west-2.s3 is not us-east-1's S3); a global
+        service (IAM, Route 53, ...) is one service whatever region hosts it."""
+        is_aws, name_region, short = _parse_service_name(self.service_name)
+        if not is_aws or short != service:
+            return False
+        if name_region is None:
+            return True
+        return name_region == region and (not self.service_region or self.service_region == region)
+
+
+# Prefixes of the service names AWS gives its own services, longest first: com.amazonaws
+# (commercial and GovCloud), cn.com.amazonaws (China), the ISO partitions' and the European
+# Sovereign Cloud's, and the newer aws.<namespace> / api.aws forms (aws.api.us-east-1.qbusiness,
+# aws.sagemaker.us-east-1.notebook, api.aws.us-east-1.cassandra-streams).
+_AWS_SERVICE_PREFIXES = (
+    "cn.com.amazonaws",
+    "com.amazonaws",
+    "eu.amazonaws",
+    "gov.ic.hci.csp",
+    "gov.ic.c2s",
+    "gov.sgov.sc2s",
+    "uk.adc-e.cloud",
+    "api.aws",
+    "aws",
+)
+_REGION_RE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d+$")  # us-east-1, us-gov-west-1, cn-north-1, eusc-de-east-1
+_GLOBAL = "global"  # aws.api.global.codecatalyst
+
+
+def _parse_service_name(service_name: str) -> tuple[bool, str | None, str]:
+    """(is an AWS service, the region it names or None, the short name). AWS's names are
+    <prefix>.<region>.<service> or, for global services, <prefix>.<service>
+    (com.amazonaws.iam, com.amazonaws.s3-global.accesspoint, aws.api.global.codecatalyst);
+    <prefix>.vpce.<region>.vpce-svc-... names a PrivateLink service of an account."""
+    prefix = next((p for p in _AWS_SERVICE_PREFIXES if service_name.startswith(p + ".")), None)
+    if prefix is None:
+        return False, None, service_name
+    labels = service_name[len(prefix) + 1 :].split(".")
+    namespace = ""
+    if prefix == "aws":  # aws.<namespace>.<region>.<service>: aws.api.*, aws.sagemaker.*
+        namespace, labels = labels[0], labels[1:]
+    if not labels or "vpce" in (namespace, labels[0]):
+        return False, None, service_name
+    region: str | None = None
+    if _REGION_RE.match(labels[0]) or labels[0] == _GLOBAL:
+        region, labels = (None if labels[0] == _GLOBAL else labels[0]), labels[1:]
+    if prefix == "cn.com.amazonaws" and len(labels) > 1 and labels[-1] == "cn":
+        labels = labels[:-1]  # cn.com.amazonaws.cn-north-1.transcribe.cn
+    if namespace and namespace != "api":
+        labels = [namespace, *labels]  # aws.sagemaker.us-east-1.notebook -> sagemaker.notebook
+    if not labels or not all(labels):
+        return False, None, service_name
+    return True, region, ".".join(labels)
 
 
 def service_short_name(service_name: str) -> str:
-    parts = service_name.split(".")
-    if service_name.startswith("com.amazonaws.") and len(parts) >= 4:
-        return ".".join(parts[3:])
-    if service_name.startswith("aws.") and len(parts) >= 4:
-        # aws.sagemaker.us-east-1.notebook -> sagemaker.notebook
-        return ".".join([parts[1], *parts[3:]])
-    return service_name
+    """'com.amazonaws.us-east-1.ecr.api' -> 'ecr.api'; 'com.amazonaws.iam' -> 'iam';
+    'aws.api.global.codecatalyst' -> 'codecatalyst'; anything else is returned whole."""
+    return _parse_service_name(service_name)[2]
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from chalicelib.model import EndpointService, NetworkSnapshot, RouteTable, Violation, VpcEndpoint
 from chalicelib.policy import Policy
-
-# Endpoint states (lower-cased by the model) in which an endpoint no longer exists or never will.
-_DEAD_ENDPOINT_STATES = frozenset({"deleted", "deleting", "failed", "rejected", "expired"})
-# Gateway endpoints add their prefix-list routes while pending, so count them as serving.
-_LIVE_GATEWAY_STATES = frozenset({"available", "pending"})
-_DEAD_SERVICE_STATES = frozenset({"deleted", "deleting", "failed"})
+from chalicelib.states import is_gone, is_present
 
 
 def _listing(ids: Sequence[str], limit: int = 5) -> str:
@@ -34,13 +29,13 @@ def _is_public(table: RouteTable | None) -> bool:
     )
 
 
-def _endpoints_by_vpc(
-    snapshot: NetworkSnapshot, endpoint_type: str, states: frozenset[str]
-) -> dict[str, list[VpcEndpoint]]:
-    """VPC id -> its endpoints of that type in one of those states (one pass, not one per table)."""
+def _present_endpoints_by_vpc(snapshot: NetworkSnapshot, endpoint_type: str) -> dict[str, list[VpcEndpoint]]:
+    """VPC id -> its endpoints of that type that are live or in flight (one pass, not one per
+    table). An endpoint being created (pending, pendingAcceptance) is not a missing one: it is
+    judged once it settles; one being deleted, or that failed, is missing."""
     grouped: dict[str, list[VpcEndpoint]] = defaultdict(list)
     for e in snapshot.vpc_endpoints:
-        if e.endpoint_type == endpoint_type and e.state.lower() in states:
+        if e.endpoint_type == endpoint_type and is_present(e.state):
             grouped[e.vpc_id].append(e)
     return grouped
 
@@ -54,7 +49,7 @@ def _routes_to_gateway_endpoint(table: RouteTable, endpoint: VpcEndpoint) -> boo
 
 
 def check_private_subnet_gateway_endpoints(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
-    gateways_by_vpc = _endpoints_by_vpc(snapshot, "Gateway", _LIVE_GATEWAY_STATES)
+    gateways_by_vpc = _present_endpoints_by_vpc(snapshot, "Gateway")
     for table in sorted(snapshot.route_tables, key=lambda t: t.route_table_id):
         if not (snapshot.owns(table.owner_id) and snapshot.in_scope(table.vpc_id)):
             continue
@@ -63,7 +58,7 @@ def check_private_subnet_gateway_endpoints(snapshot: NetworkSnapshot, policy: Po
             continue  # routes no subnet (edge / gateway tables, unused tables), or public
         gateways = gateways_by_vpc.get(table.vpc_id, [])
         for service in sorted(set(policy.gateway_endpoints)):
-            if any(e.service == service and _routes_to_gateway_endpoint(table, e) for e in gateways):
+            if any(e.serves(service, snapshot.region) and _routes_to_gateway_endpoint(table, e) for e in gateways):
                 continue
             yield Violation(
                 resource_id=table.route_table_id,
@@ -80,7 +75,7 @@ def check_private_subnet_gateway_endpoints(snapshot: NetworkSnapshot, policy: Po
 def check_required_interface_endpoints(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
     if not policy.interface_endpoints:
         return
-    interfaces_by_vpc = _endpoints_by_vpc(snapshot, "Interface", frozenset({"available"}))
+    interfaces_by_vpc = _present_endpoints_by_vpc(snapshot, "Interface")
     for vpc in sorted(snapshot.vpcs, key=lambda v: v.vpc_id):
         if not (snapshot.owns(vpc.owner_id) and snapshot.in_scope(vpc.vpc_id)):
             continue
@@ -91,14 +86,17 @@ def check_required_interface_endpoints(snapshot: NetworkSnapshot, policy: Policy
         )
         if not private:
             continue
-        present = {e.service for e in interfaces_by_vpc.get(vpc.vpc_id, [])}
-        for service in sorted(set(policy.interface_endpoints) - present):
+        interfaces = interfaces_by_vpc.get(vpc.vpc_id, [])
+        for service in sorted(set(policy.interface_endpoints)):
+            # The service of this region (or a global one): a cross-region endpoint reaches another region's.
+            if any(e.serves(service, snapshot.region) for e in interfaces):
+                continue
             yield Violation(
                 resource_id=vpc.vpc_id,
                 vpc_id=vpc.vpc_id,
                 detail=(
-                    f"VPC {vpc.vpc_id} has private subnets {_listing(private)} but no available interface "
-                    f"endpoint for {service}."
+                    f"VPC {vpc.vpc_id} has private subnets {_listing(private)} but no interface endpoint "
+                    f"that reaches {service} in {snapshot.region}."
                 ),
                 evidence={"service": service, "private_subnet_ids": private},
             )
@@ -110,7 +108,9 @@ def check_interface_endpoint_private_dns(snapshot: NetworkSnapshot, policy: Poli
             continue
         if endpoint.endpoint_type != "Interface" or not endpoint.is_aws_service:
             continue  # PrivateLink services of other accounts often have no private DNS name to enable
-        if endpoint.state.lower() in _DEAD_ENDPOINT_STATES or endpoint.private_dns_enabled:
+        if endpoint.requester_managed:
+            continue  # created and managed by an AWS service (Transfer Family, ...): its owner cannot change it
+        if is_gone(endpoint.state) or endpoint.private_dns_enabled:
             continue
         yield Violation(
             resource_id=endpoint.endpoint_id,
@@ -126,11 +126,7 @@ def check_interface_endpoint_private_dns(snapshot: NetworkSnapshot, policy: Poli
 def _live_services(snapshot: NetworkSnapshot) -> list[EndpointService]:
     # Endpoint services belong to no VPC (they front load balancers), so scope does not filter them.
     return sorted(
-        (
-            s
-            for s in snapshot.endpoint_services
-            if snapshot.owns(s.owner_id) and s.state.lower() not in _DEAD_SERVICE_STATES
-        ),
+        (s for s in snapshot.endpoint_services if snapshot.owns(s.owner_id) and not is_gone(s.state)),
         key=lambda s: s.service_id,
     )
 

@@ -124,7 +124,9 @@ def _flow_log_vpc(snapshot: NetworkSnapshot, resource_id: str) -> str | None:
 def check_flow_logs_delivering(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
     # The flow log is the audited account's own resource whatever it watches, so no owner filter.
     for fl in sorted(snapshot.flow_logs, key=lambda f: f.flow_log_id):
-        if (fl.deliver_status or "").upper() != "FAILED":
+        # DeliverLogsErrorMessage is the delivery error (Rate limited, Access error, Unknown error).
+        # Older answers carry it without a DeliverLogsStatus, so it fails the log whatever the status says.
+        if (fl.deliver_status or "").upper() != "FAILED" and not fl.deliver_error:
             continue
         vpc_id = _flow_log_vpc(snapshot, fl.resource_id)
         # ENI and TGW logs cannot be placed in a VPC from the snapshot; report them in any scope.

@@ -743,6 +743,8 @@ def _vpc_endpoint(raw: Raw) -> VpcEndpoint:
         private_dns_enabled=bool(raw.get("PrivateDnsEnabled", False)),
         owner_id=str(raw.get("OwnerId", "")),
         tags=_tags(raw),
+        service_region=str(raw["ServiceRegion"]) if raw.get("ServiceRegion") else None,
+        requester_managed=bool(raw.get("RequesterManaged", False)),
     )
 
 

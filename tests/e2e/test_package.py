@@ -1,5 +1,6 @@
 """`chalice package` with the merge template produces a template cfn-lint accepts, with
-every function wired to the table, topic and queue, and IAM auth on every route."""
+every function wired to the table, topic and queue, IAM auth on every route, and no
+hard-coded partition: one template deploys to aws, aws-cn and aws-us-gov."""
 
 from __future__ import annotations
 
@@ -63,3 +64,33 @@ def test_every_route_requires_iam(template: tuple[Path, dict[str, Any]]) -> None
     for path, methods in paths.items():
         for method, spec in methods.items():
             assert spec["security"] == [{"sigv4": []}], (path, method)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_no_arn_hard_codes_the_partition(template: tuple[Path, dict[str, Any]]) -> None:
+    path, doc = template
+    assert "arn:aws:" not in path.read_text()
+    assert not [s for s in _strings(doc) if s.startswith("arn:aws")]
+
+
+def test_role_policies_are_the_policy_file_with_partition_templates(template: tuple[Path, dict[str, Any]]) -> None:
+    """Chalice copies .chalice/policy-prod.json into each role verbatim, Fn::Sub included."""
+    policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
+    roles = [r for r in template[1]["Resources"].values() if r.get("Type") == "AWS::IAM::Role"]
+    assert roles
+    for role in roles:
+        (document,) = [p["PolicyDocument"] for p in role["Properties"]["Policies"]]
+        assert document == policy
+        subs = [r["Fn::Sub"] for s in document["Statement"] for r in _listed(s["Resource"]) if isinstance(r, dict)]
+        assert subs and all(s.startswith("arn:${AWS::Partition}:") for s in subs)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -18,6 +18,8 @@ from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
 from chalicelib.checks import required_actions
+from chalicelib.checks.endpoints import check_interface_endpoint_private_dns, check_required_interface_endpoints
+from chalicelib.checks.flow_logs import check_flow_logs_delivering
 from chalicelib.collect import ec2 as collect_ec2
 from chalicelib.collect.ec2 import collect_region
 from chalicelib.collect.session import CallCounter, account_id, make_client
@@ -39,6 +41,7 @@ from chalicelib.model import (
     TransitGateway,
     VpcEndpoint,
 )
+from chalicelib.policy import Policy
 
 # As in conftest.py (not importable: tests/integration is no package).
 REGION = "us-east-1"
@@ -987,3 +990,207 @@ def test_sparse_answers_map_to_defaults_without_errors(stubbed: tuple[Any, Stubb
         "pl-2": (),
         "": None,
     }
+
+
+# DescribeVpcEndpoints / DescribeFlowLogs answers shaped exactly like AWS's documented ones:
+# the first record of each is the `aws ec2 describe-vpc-endpoints` / `describe-flow-logs`
+# example of the AWS CLI reference verbatim; the others add the members the EC2 API
+# reference documents for VpcEndpoint (ServiceRegion: "the Region where the service is
+# hosted", RequesterManaged: "whether the endpoint is being managed by its service") and
+# FlowLog (DeliverLogsStatus SUCCESS | FAILED, DeliverLogsErrorMessage "Rate limited",
+# "Access error" or "Unknown error"), with the service names AWS uses (cross-region
+# PrivateLink names the remote region; IAM is the global com.amazonaws.iam). The Stubber
+# validates each answer against botocore's EC2 model.
+VPC_ENDPOINTS = {
+    "VpcEndpoints": [
+        {
+            "PolicyDocument": (
+                '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
+            ),
+            "VpcId": "vpc-aabb1122",
+            "NetworkInterfaceIds": [],
+            "SubnetIds": [],
+            "PrivateDnsEnabled": True,
+            "State": "available",
+            "ServiceName": "com.amazonaws.us-east-1.dynamodb",
+            "RouteTableIds": ["rtb-3d560345"],
+            "Groups": [],
+            "VpcEndpointId": "vpce-032a826a",
+            "VpcEndpointType": "Gateway",
+            "CreationTimestamp": "2017-09-05T20:41:28Z",
+            "DnsEntries": [],
+        },
+        {
+            "VpcEndpointId": "vpce-0f89a33420c1931d7",
+            "VpcEndpointType": "Interface",
+            "VpcId": "vpc-1a2b3c4d",
+            "ServiceName": "com.amazonaws.us-east-1.elasticloadbalancing",
+            "State": "available",
+            "SubnetIds": ["subnet-d6fcaa8d", "subnet-7b16de0c"],
+            "NetworkInterfaceIds": ["eni-2ec2b084", "eni-1b4a65cf"],
+            "Groups": [{"GroupName": "default", "GroupId": "sg-54e8bf31"}],
+            "PrivateDnsEnabled": False,
+            "RequesterManaged": False,
+            "OwnerId": ACCOUNT,
+            "ServiceRegion": "us-east-1",
+            "CreationTimestamp": "2017-09-05T17:55:27.583Z",
+        },
+        {
+            "VpcEndpointId": "vpce-0a1b2c3d4e5f60001",
+            "VpcEndpointType": "Interface",
+            "VpcId": "vpc-1a2b3c4d",
+            "ServiceName": "com.amazonaws.us-west-2.s3",
+            "State": "available",
+            "SubnetIds": ["subnet-d6fcaa8d"],
+            "PrivateDnsEnabled": False,
+            "RequesterManaged": False,
+            "OwnerId": ACCOUNT,
+            "ServiceRegion": "us-west-2",
+            "Tags": [{"Key": "Name", "Value": "s3-in-oregon"}],
+        },
+        {
+            "VpcEndpointId": "vpce-0a1b2c3d4e5f60002",
+            "VpcEndpointType": "Interface",
+            "VpcId": "vpc-1a2b3c4d",
+            "ServiceName": "com.amazonaws.us-east-1.transfer.server",
+            "State": "available",
+            "SubnetIds": ["subnet-d6fcaa8d"],
+            "PrivateDnsEnabled": False,
+            "RequesterManaged": True,
+            "OwnerId": ACCOUNT,
+        },
+        {
+            "VpcEndpointId": "vpce-0a1b2c3d4e5f60003",
+            "VpcEndpointType": "Interface",
+            "VpcId": "vpc-1a2b3c4d",
+            "ServiceName": "com.amazonaws.iam",
+            "State": "pending",
+            "SubnetIds": ["subnet-d6fcaa8d"],
+            "PrivateDnsEnabled": True,
+            "OwnerId": ACCOUNT,
+        },
+    ]
+}
+FLOW_LOGS = {
+    "FlowLogs": [
+        {
+            "CreationTime": "2018-02-21T13:22:12.644Z",
+            "DeliverLogsPermissionArn": "arn:aws:iam::123456789012:role/flow-logs-role",
+            "DeliverLogsStatus": "SUCCESS",
+            "FlowLogId": "fl-aabbccdd112233445",
+            "FlowLogStatus": "ACTIVE",
+            "LogGroupName": "FlowLogGroup",
+            "ResourceId": "subnet-12345678901234567",
+            "TrafficType": "ALL",
+            "LogDestinationType": "cloud-watch-logs",
+            "LogFormat": "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} "
+            "${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}",
+        },
+        {
+            "CreationTime": "2019-07-19T15:22:29.986Z",
+            "DeliverLogsStatus": "FAILED",
+            "DeliverLogsErrorMessage": "Access error",
+            "FlowLogId": "fl-01234567890123456",
+            "FlowLogStatus": "ACTIVE",
+            "ResourceId": "vpc-00112233445566778",
+            "TrafficType": "ACCEPT",
+            "LogDestinationType": "s3",
+            "LogDestination": "arn:aws:s3:::my-flow-log-bucket/custom",
+        },
+        {  # the older shape: the error message without a delivery status
+            "DeliverLogsErrorMessage": "Rate limited",
+            "DeliverLogsPermissionArn": "arn:aws:iam::123456789012:role/flow-logs-role",
+            "FlowLogId": "fl-0fedcba9876543210",
+            "FlowLogStatus": "ACTIVE",
+            "LogGroupName": "FlowLogGroup",
+            "ResourceId": "vpc-1a2b3c4d",
+            "TrafficType": "REJECT",
+        },
+    ]
+}
+
+
+def test_endpoint_and_flow_log_shapes_are_mapped_and_judged(stubbed: tuple[Any, Stubber]) -> None:
+    """ServiceRegion, RequesterManaged and DeliverLogsErrorMessage from documented answers
+    reach the snapshot, and the checks read them: a cross-region endpoint does not meet a
+    local requirement, a requester-managed one is not asked for private DNS, a message
+    fails delivery with or without a status."""
+    client, stubber = stubbed
+    answers = {**EMPTY, "DescribeFlowLogs": FLOW_LOGS, "DescribeVpcEndpoints": VPC_ENDPOINTS}
+    for op in list(answers)[:12]:
+        _stub(stubber, op, answers[op])
+    _stub(stubber, "DescribeClientVpnEndpoints", {"ClientVpnEndpoints": []})
+    _stub(stubber, "DescribeManagedPrefixLists", EMPTY["DescribeManagedPrefixLists"])
+
+    snapshot = collect(client)
+
+    assert snapshot.errors == ()
+    endpoints = snapshot.vpc_endpoint_by_id
+    assert endpoints["vpce-032a826a"] == VpcEndpoint(
+        "vpce-032a826a",
+        "vpc-aabb1122",
+        "com.amazonaws.us-east-1.dynamodb",
+        "Gateway",
+        "available",
+        route_table_ids=("rtb-3d560345",),
+        private_dns_enabled=True,
+    )  # no ServiceRegion, no RequesterManaged: the defaults
+    elb = endpoints["vpce-0f89a33420c1931d7"]
+    assert (elb.service_region, elb.requester_managed, elb.serves("elasticloadbalancing", REGION)) == (
+        "us-east-1",
+        False,
+        True,
+    )
+    oregon = endpoints["vpce-0a1b2c3d4e5f60001"]
+    assert (oregon.service, oregon.service_region, oregon.tags) == ("s3", "us-west-2", {"Name": "s3-in-oregon"})
+    assert not oregon.serves("s3", REGION) and oregon.serves("s3", "us-west-2")
+    transfer = endpoints["vpce-0a1b2c3d4e5f60002"]
+    assert (transfer.service, transfer.requester_managed) == ("transfer.server", True)
+    iam = endpoints["vpce-0a1b2c3d4e5f60003"]
+    assert (iam.service, iam.service_name_region, iam.state) == ("iam", None, "pending")
+    assert iam.serves("iam", REGION) and iam.serves("iam", "eu-west-1")
+
+    # private DNS: the ELB endpoint fails; the cross-region S3 one too; Transfer Family's is not its owner's to fix
+    dns = check_interface_endpoint_private_dns(snapshot, Policy())
+    assert [v.resource_id for v in dns] == ["vpce-0a1b2c3d4e5f60001", "vpce-0f89a33420c1931d7"]
+
+    logs = by_id(snapshot.flow_logs, "flow_log_id")
+    assert (logs["fl-01234567890123456"].deliver_status, logs["fl-01234567890123456"].deliver_error) == (
+        "FAILED",
+        "Access error",
+    )
+    assert (logs["fl-0fedcba9876543210"].deliver_status, logs["fl-0fedcba9876543210"].deliver_error) == (
+        None,
+        "Rate limited",
+    )
+    failing = check_flow_logs_delivering(snapshot, Policy())
+    assert [(v.resource_id, v.evidence["error"]) for v in failing] == [
+        ("fl-01234567890123456", "Access error"),
+        ("fl-0fedcba9876543210", "Rate limited"),
+    ]
+
+
+def test_required_interface_endpoints_on_documented_shapes(stubbed: tuple[Any, Stubber]) -> None:
+    """The VPC of the documented interface endpoints, with one private subnet: of the
+    required services, only this region's elasticloadbalancing and the global IAM (an
+    endpoint being created is not a missing one) are met; S3 through us-west-2 is not."""
+    client, stubber = stubbed
+    vpc_id, subnet_id = "vpc-1a2b3c4d", "subnet-d6fcaa8d"
+    answers = {
+        **EMPTY,
+        "DescribeVpcs": {"Vpcs": [{"VpcId": vpc_id, "OwnerId": ACCOUNT, "CidrBlock": "10.0.0.0/16"}]},
+        "DescribeSubnets": {
+            "Subnets": [{"SubnetId": subnet_id, "VpcId": vpc_id, "OwnerId": ACCOUNT, "CidrBlock": "10.0.1.0/24"}]
+        },
+        "DescribeVpcEndpoints": VPC_ENDPOINTS,
+    }
+    for op in list(answers)[:12]:
+        _stub(stubber, op, answers[op])
+    _stub(stubber, "DescribeClientVpnEndpoints", {"ClientVpnEndpoints": []})
+    _stub(stubber, "DescribeManagedPrefixLists", EMPTY["DescribeManagedPrefixLists"])
+
+    snapshot = collect(client)
+
+    policy = Policy(interface_endpoints=("elasticloadbalancing", "iam", "s3", "transfer.server"))
+    missing = check_required_interface_endpoints(snapshot, policy)
+    assert [(v.resource_id, v.evidence["service"]) for v in missing] == [(vpc_id, "s3")]

@@ -23,6 +23,7 @@ from chalicelib.model import (
     Violation,
     Vpc,
     VpcEndpoint,
+    service_short_name,
 )
 from chalicelib.policy import Policy
 
@@ -64,8 +65,12 @@ def vpce(
     vpc_id: str = "vpc-1",
     private_dns: bool = False,
     owner: str = ACCOUNT,
+    service_region: str | None = None,
+    requester_managed: bool = False,
 ) -> VpcEndpoint:
-    name = service if "." in service and service.startswith(("com.", "aws.")) else f"com.amazonaws.{REGION}.{service}"
+    """``service`` is a short name in REGION ('ssm') or a whole service name ('com.amazonaws.iam')."""
+    whole = service.startswith(("com.", "cn.com.", "aws.", "api.aws."))
+    name = service if whole else f"com.amazonaws.{REGION}.{service}"
     return VpcEndpoint(
         endpoint_id,
         vpc_id,
@@ -75,6 +80,8 @@ def vpce(
         route_table_ids=tables,
         private_dns_enabled=private_dns,
         owner_id=owner,
+        service_region=service_region,
+        requester_managed=requester_managed,
     )
 
 
@@ -85,10 +92,11 @@ def snap(
     vpcs: tuple[Vpc, ...] = (vpc(),),
     services: tuple[EndpointService, ...] = (),
     scope: tuple[str, ...] = (),
+    region: str = REGION,
 ) -> NetworkSnapshot:
     return NetworkSnapshot(
         ACCOUNT,
-        REGION,
+        region,
         vpcs=vpcs,
         subnets=subnets,
         route_tables=tables,
@@ -138,14 +146,48 @@ GATEWAY_CASES: list[Any] = [
         [],
         id="pending-endpoint-serves",
     ),
+    *(
+        pytest.param(
+            S3_ONLY,
+            snap(
+                tables=(rtb("rtb-1", ("subnet-a",), Route("pl-63a5400a", "vpce-1")),),
+                endpoints=(vpce("vpce-1", "s3", "Gateway", state, ("rtb-1",)),),
+            ),
+            [_gw("rtb-1", "s3", ["subnet-a"])],
+            id=f"{state}-endpoint-does-not-serve",
+        )
+        for state in ("deleting", "deleted", "failed", "rejected", "expired")
+    ),
     pytest.param(
         S3_ONLY,
         snap(
-            tables=(rtb("rtb-1", ("subnet-a",), Route("pl-63a5400a", "vpce-1")),),
-            endpoints=(vpce("vpce-1", "s3", "Gateway", "deleting", ("rtb-1",)),),
+            tables=(rtb("rtb-1", ("subnet-a",)),),
+            endpoints=(vpce("vpce-1", "s3", "Gateway", "pendingAcceptance", ("rtb-1",)),),
+        ),
+        [],
+        id="in-flight-endpoint-serves",
+    ),
+    pytest.param(
+        S3_ONLY,
+        snap(
+            tables=(rtb("rtb-1", ("subnet-a",)),),
+            endpoints=(vpce("vpce-1", "com.amazonaws.us-west-2.s3", tables=("rtb-1",)),),
         ),
         [_gw("rtb-1", "s3", ["subnet-a"])],
-        id="deleting-endpoint-does-not-serve",
+        id="another-regions-s3-does-not-serve",
+    ),
+    *(
+        pytest.param(
+            S3_ONLY,
+            snap(
+                tables=(rtb("rtb-1", ("subnet-a",)),),
+                endpoints=(vpce("vpce-1", name, tables=("rtb-1",)),),
+                region="cn-north-1",
+            ),
+            [],
+            id=f"china:{name}",
+        )
+        for name in ("com.amazonaws.cn-north-1.s3", "cn.com.amazonaws.cn-north-1.s3")
     ),
     pytest.param(
         S3_ONLY,
@@ -295,11 +337,132 @@ INTERFACE_CASES: list[Any] = [
         [],
         id="all-present",
     ),
+    *(
+        pytest.param(
+            SSM_ECR,
+            snap(tables=(PRIVATE_A, PUBLIC_B), endpoints=(vpce("vpce-1", "ssm", "Interface", state),)),
+            [_ie("ecr.api", ["subnet-a"])],
+            id=f"in-flight-{state}-endpoint-is-not-missing",
+        )
+        for state in ("pending", "pendingacceptance", "pendingAcceptance")
+    ),
+    *(
+        pytest.param(
+            SSM_ECR,
+            snap(tables=(PRIVATE_A, PUBLIC_B), endpoints=(vpce("vpce-1", "ssm", "Interface", state),)),
+            [_ie("ecr.api", ["subnet-a"]), _ie("ssm", ["subnet-a"])],
+            id=f"gone-{state}-endpoint-is-missing",
+        )
+        for state in ("deleting", "deleted", "failed", "rejected", "expired")
+    ),
     pytest.param(
-        SSM_ECR,
-        snap(tables=(PRIVATE_A, PUBLIC_B), endpoints=(vpce("vpce-1", "ssm", "Interface", "pending"),)),
-        [_ie("ecr.api", ["subnet-a"]), _ie("ssm", ["subnet-a"])],
-        id="pending-endpoint-does-not-satisfy",
+        Policy(interface_endpoints=("s3",)),
+        snap(tables=(PRIVATE_A,), endpoints=(vpce("vpce-1", "com.amazonaws.us-west-2.s3", "Interface"),)),
+        [_ie("s3", ["subnet-a", "subnet-b"])],
+        id="cross-region-by-name-is-not-local",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("s3",)),
+        snap(
+            tables=(PRIVATE_A,),
+            endpoints=(vpce("vpce-1", "com.amazonaws.us-west-2.s3", "Interface", service_region="us-west-2"),),
+        ),
+        [_ie("s3", ["subnet-a", "subnet-b"])],
+        id="cross-region-as-aws-reports-it",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("s3",)),
+        snap(tables=(PRIVATE_A,), endpoints=(vpce("vpce-1", "s3", "Interface", service_region="us-west-2"),)),
+        [_ie("s3", ["subnet-a", "subnet-b"])],
+        id="service-region-elsewhere-is-not-local",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("s3",)),
+        snap(tables=(PRIVATE_A,), endpoints=(vpce("vpce-1", "s3", "Interface", service_region=REGION),)),
+        [],
+        id="service-region-here-satisfies",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("s3",)),
+        snap(
+            tables=(PRIVATE_A,),
+            endpoints=(
+                vpce("vpce-1", "com.amazonaws.us-west-2.s3", "Interface", service_region="us-west-2"),
+                vpce("vpce-2", "s3", "Interface"),
+            ),
+        ),
+        [],
+        id="local-endpoint-beside-a-cross-region-one",
+    ),
+    *(
+        pytest.param(
+            Policy(interface_endpoints=(short,)),
+            snap(tables=(PRIVATE_A,), endpoints=(vpce("vpce-1", name, "Interface", service_region=where),)),
+            [],
+            id=f"global:{name}:{where}",
+        )
+        for short, name, where in (
+            ("iam", "com.amazonaws.iam", None),
+            ("iam", "com.amazonaws.iam", "us-east-1"),
+            ("route53", "com.amazonaws.route53", None),
+            ("s3-global.accesspoint", "com.amazonaws.s3-global.accesspoint", None),
+            ("codecatalyst", "aws.api.global.codecatalyst", None),
+        )
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("iam",)),
+        snap(
+            tables=(PRIVATE_A,),
+            endpoints=(vpce("vpce-1", "com.amazonaws.iam", "Interface", service_region="us-east-1"),),
+            region="eu-west-1",
+        ),
+        [],
+        id="global-service-hosted-in-another-region",
+    ),
+    *(
+        pytest.param(
+            Policy(interface_endpoints=(short,)),
+            snap(tables=(PRIVATE_A,), endpoints=(vpce("vpce-1", name, "Interface"),), region="cn-north-1"),
+            [],
+            id=f"china:{name}",
+        )
+        for short, name in (
+            ("ecr.api", "cn.com.amazonaws.cn-north-1.ecr.api"),
+            ("transcribe", "cn.com.amazonaws.cn-north-1.transcribe.cn"),
+            ("kms", "com.amazonaws.cn-north-1.kms"),
+        )
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("ecr.api",)),
+        snap(tables=(PRIVATE_A,), endpoints=(vpce("vpce-1", "cn.com.amazonaws.cn-northwest-1.ecr.api", "Interface"),)),
+        [_ie("ecr.api", ["subnet-a", "subnet-b"])],
+        id="china-name-of-another-region-in-us-east-1",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("bcm-data-exports", "sagemaker.notebook")),
+        snap(
+            tables=(PRIVATE_A,),
+            endpoints=(
+                vpce("vpce-1", f"aws.api.{REGION}.bcm-data-exports", "Interface"),
+                vpce("vpce-2", f"aws.sagemaker.{REGION}.notebook", "Interface"),
+            ),
+        ),
+        [],
+        id="aws-prefixed-names",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("ssm",)),
+        snap(
+            tables=(PRIVATE_A,), endpoints=(vpce("vpce-1", f"com.amazonaws.vpce.{REGION}.vpce-svc-0ssm", "Interface"),)
+        ),
+        [_ie("ssm", ["subnet-a", "subnet-b"])],
+        id="privatelink-service-is-no-aws-service",
+    ),
+    pytest.param(
+        Policy(interface_endpoints=("transfer.server",)),
+        snap(tables=(PRIVATE_A,), endpoints=(vpce("vpce-1", "transfer.server", "Interface", requester_managed=True),)),
+        [],
+        id="requester-managed-endpoint-reaches-the-service",
     ),
     pytest.param(
         SSM_ECR,
@@ -366,6 +529,13 @@ def test_required_interface_endpoints(
     assert summary(list(check_required_interface_endpoints(snapshot, policy))) == expected
 
 
+def test_required_interface_endpoint_detail_names_the_region() -> None:
+    endpoint = vpce("vpce-1", "com.amazonaws.us-west-2.s3", "Interface", service_region="us-west-2")
+    snapshot = snap(tables=(PRIVATE_A,), endpoints=(endpoint,))
+    (found,) = check_required_interface_endpoints(snapshot, Policy(interface_endpoints=("s3",)))
+    assert "s3 in us-east-1" in found.detail and "subnet-a" in found.detail
+
+
 # --------------------------------------------------------------------------- interface-endpoint-private-dns
 
 SSM_NAME = f"com.amazonaws.{REGION}.ssm"
@@ -393,6 +563,40 @@ PRIVATE_DNS_CASES: list[Any] = [
         [("vpce-1", "vpc-1", {"service": "sagemaker.notebook", "service_name": f"aws.sagemaker.{REGION}.notebook"})],
         id="aws-prefixed-service",
     ),
+    pytest.param(
+        vpce("vpce-1", "transfer.server", "Interface", requester_managed=True), (), [], id="requester-managed"
+    ),
+    pytest.param(
+        vpce("vpce-1", "transfer.server", "Interface"),
+        (),
+        [
+            (
+                "vpce-1",
+                "vpc-1",
+                {"service": "transfer.server", "service_name": f"com.amazonaws.{REGION}.transfer.server"},
+            )
+        ],
+        id="not-requester-managed",
+    ),
+    pytest.param(
+        vpce("vpce-1", "com.amazonaws.iam", "Interface"),
+        (),
+        [("vpce-1", "vpc-1", {"service": "iam", "service_name": "com.amazonaws.iam"})],
+        id="global-service",
+    ),
+    pytest.param(
+        vpce("vpce-1", "cn.com.amazonaws.cn-north-1.ecr.api", "Interface"),
+        (),
+        [("vpce-1", "vpc-1", {"service": "ecr.api", "service_name": "cn.com.amazonaws.cn-north-1.ecr.api"})],
+        id="china-name-is-an-aws-service",
+    ),
+    pytest.param(
+        vpce("vpce-1", "cn.com.amazonaws.vpce.cn-north-1.vpce-svc-0123", "Interface"),
+        (),
+        [],
+        id="china-privatelink-service",
+    ),
+    pytest.param(vpce("vpce-1", "ssm", "Interface", "Deleting"), (), [], id="gone-in-any-case"),
 ]
 
 
@@ -409,6 +613,62 @@ def test_interface_endpoint_private_dns_sorted() -> None:
     found = list(check_interface_endpoint_private_dns(snap(endpoints=endpoints), Policy()))
     assert [v.resource_id for v in found] == ["vpce-1", "vpce-2"]
     assert "vpce-1" in found[0].detail and f"com.amazonaws.{REGION}.sts" in found[0].detail
+
+
+# --------------------------------------------------------------------------- service names (model)
+
+SERVICE_NAMES: list[Any] = [
+    # name, is an AWS service, the region it names, short name
+    ("com.amazonaws.us-east-1.ecr.api", True, "us-east-1", "ecr.api"),
+    ("com.amazonaws.us-gov-west-1.s3", True, "us-gov-west-1", "s3"),
+    ("com.amazonaws.iam", True, None, "iam"),
+    ("com.amazonaws.route53", True, None, "route53"),
+    ("com.amazonaws.savingsplans", True, None, "savingsplans"),
+    ("com.amazonaws.s3-global.accesspoint", True, None, "s3-global.accesspoint"),
+    ("aws.api.global.codecatalyst", True, None, "codecatalyst"),
+    ("aws.api.us-east-1.bcm-data-exports", True, "us-east-1", "bcm-data-exports"),
+    ("aws.sagemaker.us-east-1.notebook", True, "us-east-1", "sagemaker.notebook"),
+    ("api.aws.us-east-1.cassandra-streams", True, "us-east-1", "cassandra-streams"),
+    ("cn.com.amazonaws.cn-north-1.s3", True, "cn-north-1", "s3"),
+    ("cn.com.amazonaws.cn-northwest-1.transcribe.cn", True, "cn-northwest-1", "transcribe"),
+    ("com.amazonaws.cn-north-1.kms", True, "cn-north-1", "kms"),
+    ("com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0", False, None, None),
+    ("cn.com.amazonaws.vpce.cn-north-1.vpce-svc-0123456789abcdef0", False, None, None),
+    ("com.amazonaws.us-east-1", False, None, None),
+    ("aws.api", False, None, None),
+    ("example.com.my-service", False, None, None),
+    ("", False, None, None),
+]
+
+
+@pytest.mark.parametrize(("name", "is_aws", "region", "short"), SERVICE_NAMES)
+def test_service_names(name: str, is_aws: bool, region: str | None, short: str | None) -> None:
+    endpoint = VpcEndpoint("vpce-1", "vpc-1", name, "Interface", "available")
+    assert (endpoint.is_aws_service, endpoint.service_name_region) == (is_aws, region)
+    assert endpoint.service == service_short_name(name) == (short or name)  # not AWS's: the name whole
+
+
+@pytest.mark.parametrize(
+    ("name", "service_region", "region", "serves"),
+    [
+        ("com.amazonaws.us-east-1.s3", None, "us-east-1", True),
+        ("com.amazonaws.us-east-1.s3", "us-east-1", "us-east-1", True),
+        ("com.amazonaws.us-west-2.s3", "us-west-2", "us-east-1", False),
+        ("com.amazonaws.us-west-2.s3", None, "us-east-1", False),
+        ("com.amazonaws.us-east-1.s3", "us-west-2", "us-east-1", False),
+        ("com.amazonaws.us-west-2.s3", "us-west-2", "us-west-2", True),
+        ("com.amazonaws.iam", "us-east-1", "eu-west-1", True),
+        ("aws.api.global.codecatalyst", None, "eu-west-1", True),
+        ("cn.com.amazonaws.cn-north-1.s3", None, "cn-north-1", True),
+        ("com.amazonaws.vpce.us-east-1.vpce-svc-1", None, "us-east-1", False),
+    ],
+)
+def test_endpoint_serves_the_service_of_the_region(
+    name: str, service_region: str | None, region: str, serves: bool
+) -> None:
+    endpoint = VpcEndpoint("vpce-1", "vpc-1", name, "Interface", "available", service_region=service_region)
+    assert endpoint.serves(endpoint.service, region) is serves
+    assert not endpoint.serves("no-such-service", region)
 
 
 # --------------------------------------------------------------------------- endpoint services

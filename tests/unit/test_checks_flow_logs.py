@@ -287,6 +287,30 @@ DELIVERING_CASES: list[Any] = [
         id="vpc-log-out-of-scope",
     ),
     pytest.param(
+        snap(logs=(fl("fl-1", "vpc-1", deliver=None, error="Access error"),)),
+        (),
+        [("fl-1", "vpc-1", {"error": "Access error", "resource_id": "vpc-1"})],
+        id="older-shape:message-without-status",
+    ),
+    pytest.param(
+        snap(logs=(fl("fl-1", "vpc-1", deliver="SUCCESS", error="Rate limited"),)),
+        (),
+        [("fl-1", "vpc-1", {"error": "Rate limited", "resource_id": "vpc-1"})],
+        id="message-whatever-the-status-says",
+    ),
+    pytest.param(
+        snap(logs=(fl("fl-1", "vpc-1", deliver="failed", error="Unknown error"),)),
+        (),
+        [("fl-1", "vpc-1", {"error": "Unknown error", "resource_id": "vpc-1"})],
+        id="status-in-any-case",
+    ),
+    pytest.param(
+        snap(logs=(fl("fl-1", "vpc-1", deliver="SUCCESS", error=None),)),
+        (),
+        [],
+        id="success-without-message",
+    ),
+    pytest.param(
         snap(logs=(fl("fl-b", "vpc-1", deliver="FAILED"), fl("fl-a", "eni-1", deliver="FAILED"))),
         (),
         [
@@ -308,8 +332,9 @@ def test_flow_logs_delivering(
     assert [(v.resource_id, v.vpc_id, dict(v.evidence)) for v in found] == expected
 
 
-def test_flow_logs_delivering_detail_carries_error() -> None:
+@pytest.mark.parametrize("deliver", ["FAILED", None])
+def test_flow_logs_delivering_detail_carries_error(deliver: str | None) -> None:
     (found,) = check_flow_logs_delivering(
-        snap(logs=(fl("fl-1", "vpc-1", deliver="FAILED", error="Rate limited"),)), Policy()
+        snap(logs=(fl("fl-1", "vpc-1", deliver=deliver, error="Rate limited"),)), Policy()
     )
     assert "fl-1" in found.detail and "Rate limited" in found.detail

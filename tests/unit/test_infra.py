@@ -1,29 +1,41 @@
 """Deployment as data: the merge template matches the store, the hand-written IAM
 policies grant exactly what the check registry and the service declare, scoped to the
 one table, topic, queue, parameter and member role, and the member role template grants
-exactly the registry's read-only actions to the auditor that presents the external id."""
+exactly the registry's read-only actions to the auditor that presents the external id.
+Every ARN names its partition as ${AWS::Partition}, never a hard-coded `aws`."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.checks import required_actions
-from chalicelib.infra import MEMBER_ROLE_ARN, MEMBER_ROLE_NAME, SERVICE_ACTIONS, render, render_member_role
+from chalicelib.infra import (
+    MEMBER_ROLE_ARN,
+    MEMBER_ROLE_NAME,
+    SERVICE_ACTIONS,
+    render,
+    render_member_role,
+    resolve_partition,
+)
 from chalicelib.provision import QUEUE_NAME, TABLE_NAME, TOPIC_NAME
 from chalicelib.store import table_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")
-SCOPED = {  # resource -> the ARNs its actions may touch
-    "table": {f"arn:aws:dynamodb:*:*:table/{TABLE_NAME}", f"arn:aws:dynamodb:*:*:table/{TABLE_NAME}/index/*"},
-    "topic": {f"arn:aws:sns:*:*:{TOPIC_NAME}"},
-    "queue": {f"arn:aws:sqs:*:*:{QUEUE_NAME}"},
-    "parameter": {"arn:aws:ssm:*:*:parameter/vpcwatch/slack-webhook-url"},
+P = "${AWS::Partition}"
+SCOPED = {  # resource -> the ARNs its actions may touch (Fn::Sub templates)
+    "table": {f"arn:{P}:dynamodb:*:*:table/{TABLE_NAME}", f"arn:{P}:dynamodb:*:*:table/{TABLE_NAME}/index/*"},
+    "topic": {f"arn:{P}:sns:*:*:{TOPIC_NAME}"},
+    "queue": {f"arn:{P}:sqs:*:*:{QUEUE_NAME}"},
+    "parameter": {f"arn:{P}:ssm:*:*:parameter/vpcwatch/slack-webhook-url"},
     "member_role": {MEMBER_ROLE_ARN},
-    "securityhub": {"arn:aws:securityhub:*:*:product/*/default"},  # the private integration's product
+    "securityhub": {f"arn:{P}:securityhub:*:*:product/*/default"},  # the private integration's product
 }
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 READ_ONLY_SERVICES = {"ec2", "sts", "xray", "organizations"}
 READ_ONLY_PREFIXES = ("Describe", "Get", "Search", "List", "Put")  # Put: X-Ray telemetry only
 
@@ -33,8 +45,21 @@ def _statements(stage: str) -> list[dict[str, Any]]:
     return list(policy["Statement"])
 
 
-def _as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else value
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _resources(statement: dict[str, Any]) -> set[str]:
+    """The statement's resources: '*', or the template of each {"Fn::Sub": ...} ARN."""
+    resources = set()
+    for resource in _as_list(statement["Resource"]):
+        if isinstance(resource, dict):
+            assert list(resource) == ["Fn::Sub"] and isinstance(resource["Fn::Sub"], str), resource
+            resource = resource["Fn::Sub"]
+        else:
+            assert resource == "*", f"{statement['Sid']}: an ARN must be an Fn::Sub of ${{AWS::Partition}}"
+        resources.add(resource)
+    return resources
 
 
 def test_resources_json_is_generated() -> None:
@@ -62,7 +87,7 @@ def test_policy_is_least_privilege(stage: str) -> None:
     for statement in _statements(stage):
         assert statement["Effect"] == "Allow"
         actions = _as_list(statement["Action"])
-        resources = set(_as_list(statement["Resource"]))
+        resources = _resources(statement)
         assert not any(a.endswith("*") for a in actions), actions  # no wildcard actions at all
         services = {a.split(":")[0] for a in actions}
         for kind, arns in SCOPED.items():
@@ -74,7 +99,7 @@ def test_policy_is_least_privilege(stage: str) -> None:
                 assert all(a.split(":")[1].startswith(READ_ONLY_PREFIXES) for a in actions), statement["Sid"]
                 assert all(a.startswith("xray:") for a in actions if a.split(":")[1].startswith("Put")), actions
             else:
-                assert services == {"logs"} and resources == {"arn:aws:logs:*:*:*"}, statement
+                assert services == {"logs"} and resources == {f"arn:{P}:logs:*:*:*"}, statement
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -89,7 +114,48 @@ def test_policy_assumes_only_the_member_role(stage: str) -> None:
     assuming = [s for s in _statements(stage) if "sts:AssumeRole" in _as_list(s["Action"])]
     assert len(assuming) == 1
     assert _as_list(assuming[0]["Action"]) == ["sts:AssumeRole"]
-    assert _as_list(assuming[0]["Resource"]) == [f"arn:aws:iam::*:role/{MEMBER_ROLE_NAME}"]
+    assert _resources(assuming[0]) == {f"arn:${{AWS::Partition}}:iam::*:role/{MEMBER_ROLE_NAME}"}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_arns_name_the_partition_as_a_template(stage: str) -> None:
+    for statement in _statements(stage):
+        for resource in _resources(statement) - {"*"}:
+            assert resource.startswith(f"arn:{P}:"), resource
+            assert resource.count("${") == 1, resource  # nothing CloudFormation alone could resolve
+    assert "arn:aws" not in (ROOT / ".chalice" / f"policy-{stage}.json").read_text()
+
+
+@pytest.mark.parametrize("partition", PARTITIONS)
+@pytest.mark.parametrize("stage", STAGES)
+def test_policy_resolves_to_plain_iam_json_for_chalice_deploy(stage: str, partition: str) -> None:
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    plain = resolve_partition(policy, partition)
+    text = json.dumps(plain)
+    assert "Fn::" not in text and "${" not in text
+    for resolved, statement in zip(plain["Statement"], policy["Statement"], strict=True):
+        assert resolved["Action"] == statement["Action"]
+        expected = {r.replace(P, partition) for r in _resources(statement)}
+        assert set(_as_list(resolved["Resource"])) == expected
+        assert all(r == "*" or r.startswith(f"arn:{partition}:") for r in expected)
+
+
+def test_iam_policy_command_prints_the_resolved_policy() -> None:
+    command = [sys.executable, "-m", "chalicelib.infra", "--iam-policy", ".chalice/policy-prod.json"]
+    proc = subprocess.run([*command, "--partition", "aws-us-gov"], cwd=ROOT, capture_output=True, text=True, check=True)
+    policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
+    assert json.loads(proc.stdout) == resolve_partition(policy, "aws-us-gov")
+
+
+def test_resolve_partition_refuses_what_only_cloudformation_knows() -> None:
+    with pytest.raises(ValueError, match="AWS::AccountId"):
+        resolve_partition({"Resource": {"Fn::Sub": "arn:${AWS::Partition}:sns:*:${AWS::AccountId}:t"}}, "aws")
+    assert resolve_partition({"Resource": ["*", {"Ref": "X"}]}, "aws") == {"Resource": ["*", {"Ref": "X"}]}
+
+
+@pytest.mark.parametrize("template", ["resources.json", "member-role.json"])
+def test_templates_hard_code_no_partition(template: str) -> None:
+    assert "arn:aws" not in (ROOT / template).read_text()
 
 
 def test_worker_reports_partial_batch_failures() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
+from chalicelib.checks.subjects import audited_endpoint_services
 from chalicelib.model import EndpointService, NetworkSnapshot, RouteTable, Violation, VpcEndpoint
 from chalicelib.policy import Policy
 from chalicelib.states import is_gone, is_present
@@ -124,9 +125,10 @@ def check_interface_endpoint_private_dns(snapshot: NetworkSnapshot, policy: Poli
 
 
 def _live_services(snapshot: NetworkSnapshot) -> list[EndpointService]:
-    # Endpoint services belong to no VPC (they front load balancers), so scope does not filter them.
+    # Endpoint services belong to no VPC (they front load balancers): only a region-wide audit judges them.
+    audited = audited_endpoint_services(snapshot)
     return sorted(
-        (s for s in snapshot.endpoint_services if snapshot.owns(s.owner_id) and not is_gone(s.state)),
+        (s for s in snapshot.endpoint_services if s.service_id in audited and not is_gone(s.state)),
         key=lambda s: s.service_id,
     )
 

@@ -695,7 +695,8 @@ ACCEPTANCE_CASES: list[Any] = [
         for state in ("Deleted", "Deleting", "Failed")
     ),
     pytest.param(svc(acceptance=False, owner=OTHER), (), [], id="other-owner"),
-    pytest.param(svc(acceptance=False), ("vpc-1",), ["vpce-svc-1"], id="reported-in-scoped-audit"),
+    # Endpoint services belong to no VPC: a scoped audit neither collects nor judges them.
+    pytest.param(svc(acceptance=False), ("vpc-1",), [], id="not-judged-in-scoped-audit"),
 ]
 
 

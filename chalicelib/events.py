@@ -1,5 +1,12 @@
 """CloudTrail EC2 events -> what they touched -> the scope of the re-audit (SPEC §4, ``on_network_change``).
 
+``FAMILIES`` lists every watched call by the EC2 data it changes, named as the check
+registry names what each check reads (IAM actions such as ``ec2:DescribeRouteTables``);
+``checks_for_event`` derives from the registry's ``needs`` the checks a re-audit runs, so
+a check that declares a new need is re-run by every call that changes that data.
+``SETTLING_EVENTS`` are the calls that always leave something in flight (the service then
+re-audits their scope once more, delayed: see ``chalicelib.settling``).
+
 ``parse_event`` reads an EventBridge "AWS API Call via CloudTrail" event (or the bare
 CloudTrail record) into ``Touched``: the resource ids it names, by kind. It never raises;
 failed calls, foreign and malformed events are logged on ``vpcwatch.events`` and give None.
@@ -34,6 +41,7 @@ from botocore import xform_name
 from chalicelib.checks import REGISTRY
 from chalicelib.collect.session import error_code
 from chalicelib.model import EXEMPT_TAG
+from chalicelib.states import is_gone, is_present
 
 log = logging.getLogger("vpcwatch.events")
 
@@ -41,91 +49,216 @@ EC2_SOURCE = "ec2.amazonaws.com"
 ENVELOPE_SOURCE = "aws.ec2"
 DETAIL_TYPE = "AWS API Call via CloudTrail"
 
-# Every EC2 API call that changes data a check reads (SPEC §1). Left out on purpose:
-# attribute changes no check reads (ModifyVpcAttribute, ModifySubnetAttribute), creations
-# that connect nothing yet (CreateInternetGateway), VPN and Client VPN target networks and
-# routes (no check reads them), and RejectTransitGatewayPeeringAttachment (a rejected
-# peering attachment never carried routes).
-EVENT_NAMES: tuple[str, ...] = (
-    # VPCs and their CIDRs
-    "CreateVpc",
-    "DeleteVpc",
-    "AssociateVpcCidrBlock",
-    "DisassociateVpcCidrBlock",
-    # subnets
-    "CreateSubnet",
-    "DeleteSubnet",
-    "AssociateSubnetCidrBlock",
-    "DisassociateSubnetCidrBlock",
-    # route tables and routes (VGW propagation adds routes whose state routes-no-blackhole reads)
-    "CreateRouteTable",
-    "DeleteRouteTable",
-    "AssociateRouteTable",
-    "DisassociateRouteTable",
-    "ReplaceRouteTableAssociation",
-    "CreateRoute",
-    "ReplaceRoute",
-    "DeleteRoute",
-    "EnableVgwRoutePropagation",
-    "DisableVgwRoutePropagation",
-    # internet and NAT gateways (route targets)
-    "AttachInternetGateway",
-    "DetachInternetGateway",
-    "DeleteInternetGateway",
-    "CreateNatGateway",
-    "DeleteNatGateway",
-    # flow logs
-    "CreateFlowLogs",
-    "DeleteFlowLogs",
-    # endpoints
-    "CreateVpcEndpoint",
-    "ModifyVpcEndpoint",
-    "DeleteVpcEndpoints",
-    # endpoint services (PrivateLink)
-    "CreateVpcEndpointServiceConfiguration",
-    "ModifyVpcEndpointServiceConfiguration",
-    "DeleteVpcEndpointServiceConfigurations",
-    "ModifyVpcEndpointServicePermissions",
-    # peerings
-    "CreateVpcPeeringConnection",
-    "AcceptVpcPeeringConnection",
-    "RejectVpcPeeringConnection",
-    "DeleteVpcPeeringConnection",
-    # transit gateways
-    "CreateTransitGateway",
-    "ModifyTransitGateway",
-    "DeleteTransitGateway",
-    "CreateTransitGatewayVpcAttachment",
-    "ModifyTransitGatewayVpcAttachment",
-    "DeleteTransitGatewayVpcAttachment",
-    "AcceptTransitGatewayVpcAttachment",
-    "RejectTransitGatewayVpcAttachment",
-    "CreateTransitGatewayPeeringAttachment",
-    "AcceptTransitGatewayPeeringAttachment",
-    "DeleteTransitGatewayPeeringAttachment",
-    "CreateTransitGatewayRouteTable",
-    "DeleteTransitGatewayRouteTable",
-    "CreateTransitGatewayRoute",
-    "ReplaceTransitGatewayRoute",
-    "DeleteTransitGatewayRoute",
-    "AssociateTransitGatewayRouteTable",
-    "DisassociateTransitGatewayRouteTable",
-    "EnableTransitGatewayRouteTablePropagation",
-    "DisableTransitGatewayRouteTablePropagation",
-    # Client VPN
-    "CreateClientVpnEndpoint",
-    "ModifyClientVpnEndpoint",
-    "DeleteClientVpnEndpoint",
-    "AuthorizeClientVpnIngress",
-    "RevokeClientVpnIngress",
-    # managed prefix lists (route destinations)
-    "CreateManagedPrefixList",
-    "ModifyManagedPrefixList",
-    "DeleteManagedPrefixList",
-    # tags: only the vpcwatch:exempt tag matters (parse_event drops the others)
-    "CreateTags",
-    "DeleteTags",
+# ---------------------------------------------------------------------------------
+# Which calls, and which checks they can move
+# ---------------------------------------------------------------------------------
+
+# The EC2 data a call changes, named as the registry's ``needs`` name it: by the IAM action
+# that reads it. The checks an event re-runs are derived from these, never listed.
+_VPCS = "ec2:DescribeVpcs"
+_SUBNETS = "ec2:DescribeSubnets"
+_RTBS = "ec2:DescribeRouteTables"
+_IGWS = "ec2:DescribeInternetGateways"
+_NATS = "ec2:DescribeNatGateways"
+_FLOW = "ec2:DescribeFlowLogs"
+_VPCE = "ec2:DescribeVpcEndpoints"
+_SVC = "ec2:DescribeVpcEndpointServiceConfigurations"
+_SVC_PERM = "ec2:DescribeVpcEndpointServicePermissions"
+_PCX = "ec2:DescribeVpcPeeringConnections"
+_TGW = "ec2:DescribeTransitGateways"
+_TGW_ATT = "ec2:DescribeTransitGatewayAttachments"
+_TGW_RTB = "ec2:DescribeTransitGatewayRouteTables"
+_TGW_ROUTES = "ec2:SearchTransitGatewayRoutes"
+_TGW_PROP = "ec2:GetTransitGatewayRouteTablePropagations"
+_TGW_ASSOC = "ec2:GetTransitGatewayRouteTableAssociations"
+_TGW_PL_REFS = "ec2:GetTransitGatewayPrefixListReferences"
+_CVPN = "ec2:DescribeClientVpnEndpoints"
+_CVPN_AUTH = "ec2:DescribeClientVpnAuthorizationRules"
+_PL = "ec2:DescribeManagedPrefixLists"
+_PL_ENTRIES = "ec2:GetManagedPrefixListEntries"
+TGW_ACTIONS = frozenset({_TGW, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP, _TGW_ASSOC, _TGW_PL_REFS})
+
+
+@dataclass(frozen=True)
+class Family:
+    """EC2 calls that change the same data. ``changes``: the IAM actions whose answers the
+    calls change; None when a call may change anything in a VPC (every check re-runs)."""
+
+    name: str
+    changes: frozenset[str] | None
+    events: tuple[str, ...]
+
+
+# Every EC2 API call that changes data a check reads (SPEC §1), by what it changes. Left
+# out on purpose: attribute changes no check reads (ModifyVpcAttribute,
+# ModifySubnetAttribute); creations that connect nothing yet (CreateInternetGateway,
+# CreateVpnGateway, CreateCustomerGateway); Client VPN target networks and routes, and the
+# static routes of VPN connections (CreateVpnConnectionRoute: virtual private gateways
+# only), which no check reads; RejectTransitGatewayPeeringAttachment (a rejected peering
+# attachment never carried routes); TGW multicast domains and policy tables, which no
+# check reads. A Direct Connect gateway's association with a transit gateway is a
+# directconnect.amazonaws.com call, outside the aws.ec2 rule (SPEC §4): the sweep judges it.
+FAMILIES: tuple[Family, ...] = (
+    # A VPC's creation or deletion touches everything in it (a default VPC comes with
+    # subnets, an internet gateway and routes).
+    Family("vpc", None, ("CreateVpc", "CreateDefaultVpc", "DeleteVpc")),
+    # Its CIDRs: the VPC, what peerings report of it, the local routes.
+    Family("vpc-cidr", frozenset({_VPCS, _PCX, _RTBS}), ("AssociateVpcCidrBlock", "DisassociateVpcCidrBlock")),
+    # Subnets: their explicit route table associations and flow logs go with them.
+    Family(
+        "subnet",
+        frozenset({_SUBNETS, _RTBS, _FLOW}),
+        (
+            "CreateSubnet",
+            "CreateDefaultSubnet",
+            "DeleteSubnet",
+            "AssociateSubnetCidrBlock",
+            "DisassociateSubnetCidrBlock",
+        ),
+    ),
+    # Route tables and routes (VGW propagation adds routes whose state routes-no-blackhole reads).
+    Family(
+        "route",
+        frozenset({_RTBS}),
+        (
+            "CreateRouteTable",
+            "DeleteRouteTable",
+            "AssociateRouteTable",
+            "DisassociateRouteTable",
+            "ReplaceRouteTableAssociation",
+            "CreateRoute",
+            "ReplaceRoute",
+            "DeleteRoute",
+            "EnableVgwRoutePropagation",
+            "DisableVgwRoutePropagation",
+        ),
+    ),
+    # Route targets: the routes to them turn active or blackhole with them.
+    Family(
+        "internet-gateway",
+        frozenset({_IGWS, _RTBS}),
+        ("AttachInternetGateway", "DetachInternetGateway", "DeleteInternetGateway"),
+    ),
+    Family("nat-gateway", frozenset({_NATS, _RTBS}), ("CreateNatGateway", "DeleteNatGateway")),
+    Family("flow-log", frozenset({_FLOW}), ("CreateFlowLogs", "DeleteFlowLogs")),
+    # Endpoints (a gateway endpoint adds routes to its route tables).
+    Family("endpoint", frozenset({_VPCE, _RTBS}), ("CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints")),
+    Family(
+        "endpoint-service",
+        frozenset({_SVC, _SVC_PERM}),
+        (
+            "CreateVpcEndpointServiceConfiguration",
+            "ModifyVpcEndpointServiceConfiguration",
+            "DeleteVpcEndpointServiceConfigurations",
+            "ModifyVpcEndpointServicePermissions",
+        ),
+    ),
+    # Peerings: their status, and the routes to them.
+    Family(
+        "peering",
+        frozenset({_PCX, _RTBS}),
+        (
+            "CreateVpcPeeringConnection",
+            "AcceptVpcPeeringConnection",
+            "RejectVpcPeeringConnection",
+            "DeleteVpcPeeringConnection",
+        ),
+    ),
+    # Transit gateways (a new one comes with its default route table).
+    Family(
+        "transit-gateway",
+        frozenset({_TGW, _TGW_RTB}),
+        ("CreateTransitGateway", "ModifyTransitGateway", "DeleteTransitGateway"),
+    ),
+    # Attachments: their state, their default association and propagation, the routes
+    # they propagate, the VPC routes to the gateway (blackhole without an attachment). A
+    # Site-to-Site VPN connection on a transit gateway is a VPN attachment; one on a
+    # virtual private gateway touches nothing a check reads (resolve_scope tells them apart).
+    Family(
+        "tgw-attachment",
+        frozenset({_TGW_ATT, _TGW_ASSOC, _TGW_PROP, _TGW_ROUTES, _RTBS}),
+        (
+            "CreateTransitGatewayVpcAttachment",
+            "ModifyTransitGatewayVpcAttachment",
+            "DeleteTransitGatewayVpcAttachment",
+            "AcceptTransitGatewayVpcAttachment",
+            "RejectTransitGatewayVpcAttachment",
+            "CreateTransitGatewayPeeringAttachment",
+            "AcceptTransitGatewayPeeringAttachment",
+            "DeleteTransitGatewayPeeringAttachment",
+            "CreateTransitGatewayConnect",
+            "DeleteTransitGatewayConnect",
+            "CreateVpnConnection",
+            "ModifyVpnConnection",
+            "DeleteVpnConnection",
+        ),
+    ),
+    # A Connect peer's BGP session brings the routes its appliance announces.
+    Family(
+        "tgw-connect-peer",
+        frozenset({_TGW_ROUTES}),
+        ("CreateTransitGatewayConnectPeer", "DeleteTransitGatewayConnectPeer"),
+    ),
+    Family(
+        "tgw-route-table",
+        frozenset({_TGW_RTB}),
+        ("CreateTransitGatewayRouteTable", "DeleteTransitGatewayRouteTable"),
+    ),
+    Family(
+        "tgw-route",
+        frozenset({_TGW_ROUTES}),
+        ("CreateTransitGatewayRoute", "ReplaceTransitGatewayRoute", "DeleteTransitGatewayRoute"),
+    ),
+    # A prefix list reference is a route to every CIDR of the list.
+    Family(
+        "tgw-prefix-list-reference",
+        frozenset({_TGW_ROUTES, _TGW_PL_REFS}),
+        (
+            "CreateTransitGatewayPrefixListReference",
+            "ModifyTransitGatewayPrefixListReference",
+            "DeleteTransitGatewayPrefixListReference",
+        ),
+    ),
+    # Which table an attachment is associated with: the table's list and the attachment's.
+    Family(
+        "tgw-association",
+        frozenset({_TGW_ASSOC, _TGW_ATT}),
+        ("AssociateTransitGatewayRouteTable", "DisassociateTransitGatewayRouteTable"),
+    ),
+    Family(
+        "tgw-propagation",
+        frozenset({_TGW_PROP, _TGW_ROUTES}),
+        ("EnableTransitGatewayRouteTablePropagation", "DisableTransitGatewayRouteTablePropagation"),
+    ),
+    Family(
+        "client-vpn",
+        frozenset({_CVPN, _CVPN_AUTH}),
+        (
+            "CreateClientVpnEndpoint",
+            "ModifyClientVpnEndpoint",
+            "DeleteClientVpnEndpoint",
+            "AuthorizeClientVpnIngress",
+            "RevokeClientVpnIngress",
+        ),
+    ),
+    # Managed prefix lists (route destinations: their entries).
+    Family(
+        "prefix-list",
+        frozenset({_PL, _PL_ENTRIES}),
+        (
+            "CreateManagedPrefixList",
+            "ModifyManagedPrefixList",
+            "RestoreManagedPrefixListVersion",
+            "DeleteManagedPrefixList",
+        ),
+    ),
+    # Tags: only the vpcwatch:exempt tag matters (parse_event drops the others); it may
+    # concern any check of the tagged resource.
+    Family("tags", None, ("CreateTags", "DeleteTags")),
 )
+
+EVENT_NAMES: tuple[str, ...] = tuple(name for family in FAMILIES for name in family.events)
+FAMILY_OF_EVENT: dict[str, Family] = {name: family for family in FAMILIES for name in family.events}
 
 EVENT_PATTERN: dict[str, Any] = {
     "source": [ENVELOPE_SOURCE],
@@ -136,79 +269,58 @@ EVENT_PATTERN: dict[str, Any] = {
 _EVENT_SET = frozenset(EVENT_NAMES)
 TAG_EVENTS = frozenset({"CreateTags", "DeleteTags"})
 
-
-def _checks_needing(action: str) -> tuple[str, ...]:
-    return tuple(spec.id for spec in REGISTRY if action in spec.needs)
-
-
-# The checks a resource kind can change, derived from the registry (what each check reads),
-# for the region-wide fallbacks that need not re-run everything.
-FLOW_LOG_CHECKS = _checks_needing("ec2:DescribeFlowLogs")
-ENDPOINT_SERVICE_CHECKS = _checks_needing("ec2:DescribeVpcEndpointServiceConfigurations")
-CLIENT_VPN_CHECKS = _checks_needing("ec2:DescribeClientVpnEndpoints")
-TGW_ROUTE_TABLE_CHECKS = tuple(spec.id for spec in REGISTRY if spec.arn_kind == "transit-gateway-route-table")
-
-# Which checks a change can move, by the family of its event: a VPC-scoped re-audit runs
-# only those, so it collects only their data (a route change costs a handful of calls).
-# Checks left out keep their findings untouched: the store resolves only checks that ran.
-ROUTE_CHECKS = (
-    "private-subnet-gateway-endpoints",
-    "required-interface-endpoints",
-    "peering-routes-least-access",
-    "route-destinations-non-overlapping",
-    "routes-no-blackhole",
+# Calls whose result is still settling when CloudTrail reports them (states.py: in
+# flight) in a way the event's re-audit cannot judge: a new NAT gateway, endpoint,
+# peering or attachment is pending (checks pass over it, its settled state may be a
+# blackhole target or an overlap), a new propagation is enabling and a prefix list
+# reference pending (the collector reads neither yet), a VPN attachment or a Connect peer's
+# BGP routes are still to come. Their re-audit is repeated, delayed, even when the scoped
+# snapshot shows nothing in flight (a pending VPN attachment is in no VPC's scope).
+SETTLING_EVENTS = frozenset(
+    {
+        "CreateNatGateway",
+        "CreateVpcEndpoint",
+        "CreateVpcPeeringConnection",
+        "AcceptVpcPeeringConnection",
+        "CreateTransitGatewayVpcAttachment",
+        "AcceptTransitGatewayVpcAttachment",
+        "CreateTransitGatewayPeeringAttachment",
+        "AcceptTransitGatewayPeeringAttachment",
+        "CreateTransitGatewayConnect",
+        "CreateTransitGatewayConnectPeer",
+        "CreateVpnConnection",
+        "ModifyVpnConnection",
+        "CreateTransitGatewayPrefixListReference",
+        "ModifyTransitGatewayPrefixListReference",
+        "EnableTransitGatewayRouteTablePropagation",
+    }
 )
-PEERING_CHECKS = ("peering-cidrs-non-overlapping", "connected-cidrs-non-overlapping", *ROUTE_CHECKS)
-TGW_CHECKS = (
-    "connected-cidrs-non-overlapping",
-    "tgw-routes-non-overlapping",
-    "tgw-auto-accept-disabled",
-    "routes-no-blackhole",
-)
-_CHECKS_BY_EVENT: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(
-        (
-            "CreateRoute",
-            "ReplaceRoute",
-            "DeleteRoute",
-            "CreateRouteTable",
-            "DeleteRouteTable",
-            "AssociateRouteTable",
-            "DisassociateRouteTable",
-            "ReplaceRouteTableAssociation",
-            "EnableVgwRoutePropagation",
-            "DisableVgwRoutePropagation",
-            "AttachInternetGateway",
-            "DetachInternetGateway",
-            "DeleteInternetGateway",
-            "CreateNatGateway",
-            "DeleteNatGateway",
-        ),
-        ROUTE_CHECKS,
-    ),
-    **dict.fromkeys(
-        ("CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints"),
-        (*ROUTE_CHECKS, "interface-endpoint-private-dns"),
-    ),
-    **dict.fromkeys(("CreateFlowLogs", "DeleteFlowLogs"), FLOW_LOG_CHECKS),
-    **dict.fromkeys(
-        ("CreateSubnet", "DeleteSubnet", "AssociateSubnetCidrBlock", "DisassociateSubnetCidrBlock"),
-        (*FLOW_LOG_CHECKS, *ROUTE_CHECKS),
-    ),
-}
+
+
+def checks_reading(actions: Iterable[str]) -> tuple[str, ...]:
+    """The registered checks whose declared needs include one of ``actions``, in registry order."""
+    changed = frozenset(actions)
+    return tuple(spec.id for spec in REGISTRY if changed.intersection(spec.needs))
 
 
 def checks_for_event(event_name: str) -> tuple[str, ...] | None:
-    """The checks a VPC-scoped re-audit after ``event_name`` runs (None: all of them)."""
-    if event_name in _CHECKS_BY_EVENT:
-        return _CHECKS_BY_EVENT[event_name]
-    if "VpcPeeringConnection" in event_name:
-        return PEERING_CHECKS
-    if "TransitGateway" in event_name:
-        return TGW_CHECKS
-    if "ClientVpn" in event_name:
-        return CLIENT_VPN_CHECKS
-    return None
+    """The checks a re-audit after ``event_name`` runs: those whose declared needs read data
+    the call changes (None: every check). Checks left out keep their findings untouched:
+    the store resolves only checks that ran."""
+    family = FAMILY_OF_EVENT.get(event_name)
+    if family is None or family.changes is None:
+        return None
+    return checks_reading(family.changes)
+
+
+# The checks a kind of data feeds, for the region-wide fallbacks that need not re-run
+# everything (and for callers that name a family of checks).
+FLOW_LOG_CHECKS = checks_reading({_FLOW})
+ENDPOINT_SERVICE_CHECKS = checks_reading({_SVC, _SVC_PERM})
+CLIENT_VPN_CHECKS = checks_reading({_CVPN, _CVPN_AUTH})
+ROUTE_CHECKS = checks_reading({_RTBS})
+TGW_CHECKS = checks_reading(TGW_ACTIONS)
+TGW_ROUTE_TABLE_CHECKS = tuple(spec.id for spec in REGISTRY if spec.arn_kind == "transit-gateway-route-table")
 
 
 # ---------------------------------------------------------------------------------
@@ -237,6 +349,7 @@ class Touched:
     igw_ids: tuple[str, ...] = ()
     client_vpn_ids: tuple[str, ...] = ()
     prefix_list_ids: tuple[str, ...] = ()
+    vpn_connection_ids: tuple[str, ...] = ()  # Site-to-Site VPN connections (vpn-)
     resource_ids: tuple[str, ...] = ()  # CreateTags / DeleteTags: every tagged resource, any kind
 
     def ids(self, kind: str) -> tuple[str, ...]:
@@ -266,6 +379,7 @@ KIND_FIELDS: dict[str, str] = {
     "igw": "igw_ids",
     "cvpn-endpoint": "client_vpn_ids",
     "pl": "prefix_list_ids",
+    "vpn": "vpn_connection_ids",
 }
 _PREFIXES = "|".join(re.escape(p) for p in sorted(KIND_FIELDS, key=len, reverse=True))
 # Anywhere in the payload: exactly an id as AWS mints them (8 or 17 hex digits). Anchored,
@@ -497,50 +611,23 @@ _REGION_CHECKS: dict[str, tuple[str, ...] | None] = {
     "cvpn-endpoint": CLIENT_VPN_CHECKS,
 }
 
-_VPC_EVENTS = frozenset({"CreateVpc", "DeleteVpc", "AssociateVpcCidrBlock", "DisassociateVpcCidrBlock"})
-_PEERING_EVENTS = frozenset(
-    {
-        "CreateVpcPeeringConnection",
-        "AcceptVpcPeeringConnection",
-        "RejectVpcPeeringConnection",
-        "DeleteVpcPeeringConnection",
-    }
+
+def _events_of(*families: str) -> frozenset[str]:
+    return frozenset(name for family in FAMILIES if family.name in families for name in family.events)
+
+
+# How each event is resolved to VPCs (by family, so a name added to a family has a plan).
+_VPC_EVENTS = _events_of("vpc", "vpc-cidr")
+_VPC_CREATIONS = frozenset({"CreateVpc", "CreateDefaultVpc"})  # a new VPC has no peering or attachment yet
+_PEERING_EVENTS = _events_of("peering")
+_TGW_EVENTS = _events_of("transit-gateway")
+_VPN_EVENTS = frozenset({"CreateVpnConnection", "ModifyVpnConnection", "DeleteVpnConnection"})
+_TGW_ATTACHMENT_EVENTS = _events_of("tgw-attachment", "tgw-connect-peer") - _VPN_EVENTS
+_TGW_TABLE_EVENTS = _events_of(
+    "tgw-route-table", "tgw-route", "tgw-prefix-list-reference", "tgw-association", "tgw-propagation"
 )
-_TGW_EVENTS = frozenset({"CreateTransitGateway", "ModifyTransitGateway", "DeleteTransitGateway"})
-_TGW_ATTACHMENT_EVENTS = frozenset(
-    {
-        "CreateTransitGatewayVpcAttachment",
-        "ModifyTransitGatewayVpcAttachment",
-        "DeleteTransitGatewayVpcAttachment",
-        "AcceptTransitGatewayVpcAttachment",
-        "RejectTransitGatewayVpcAttachment",
-        "CreateTransitGatewayPeeringAttachment",
-        "AcceptTransitGatewayPeeringAttachment",
-        "DeleteTransitGatewayPeeringAttachment",
-    }
-)
-_TGW_TABLE_EVENTS = frozenset(
-    {
-        "CreateTransitGatewayRouteTable",
-        "DeleteTransitGatewayRouteTable",
-        "CreateTransitGatewayRoute",
-        "ReplaceTransitGatewayRoute",
-        "DeleteTransitGatewayRoute",
-        "AssociateTransitGatewayRouteTable",
-        "DisassociateTransitGatewayRouteTable",
-        "EnableTransitGatewayRouteTablePropagation",
-        "DisableTransitGatewayRouteTablePropagation",
-    }
-)
-_ENDPOINT_SERVICE_EVENTS = frozenset(
-    {
-        "CreateVpcEndpointServiceConfiguration",
-        "ModifyVpcEndpointServiceConfiguration",
-        "DeleteVpcEndpointServiceConfigurations",
-        "ModifyVpcEndpointServicePermissions",
-    }
-)
-_PREFIX_LIST_EVENTS = frozenset({"CreateManagedPrefixList", "ModifyManagedPrefixList", "DeleteManagedPrefixList"})
+_ENDPOINT_SERVICE_EVENTS = _events_of("endpoint-service")
+_PREFIX_LIST_EVENTS = _events_of("prefix-list")
 
 _RTB_SUBJECTS: tuple[tuple[str, ...], ...] = (("rtb",), ("rtbassoc",), ("subnet",))
 # Changes inside one VPC: the first group of kinds the event names decides. Every id of an
@@ -548,6 +635,7 @@ _RTB_SUBJECTS: tuple[tuple[str, ...], ...] = (("rtb",), ("rtbassoc",), ("subnet"
 # route targets (igw, nat, pcx, vpce) are not subjects: a route changes its own table only.
 _SUBJECTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "CreateSubnet": (("vpc",), ("subnet",)),
+    "CreateDefaultSubnet": (("vpc",), ("subnet",)),
     "DeleteSubnet": (("vpc",), ("subnet",)),
     "AssociateSubnetCidrBlock": (("vpc",), ("subnet",)),
     "DisassociateSubnetCidrBlock": (("vpc",), ("subnet",)),
@@ -577,9 +665,6 @@ _SUBJECTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "AuthorizeClientVpnIngress": (("cvpn-endpoint",),),
     "RevokeClientVpnIngress": (("cvpn-endpoint",),),
 }
-
-_LIVE_PEERING = frozenset({"active", "provisioning", "pending-acceptance"})
-_GONE_ATTACHMENT = frozenset({"deleted", "deleting", "rejected", "rejecting", "failed", "failing"})
 
 
 def resolve_scope(touched: Touched, ec2: Any, memory: Mapping[str, str]) -> Scope:
@@ -655,10 +740,10 @@ class _Resolver:
         t, name = self.touched, self.touched.event_name
         if name in _ENDPOINT_SERVICE_EVENTS:
             self.subjects = list(t.endpoint_service_ids)
-            self.region(ENDPOINT_SERVICE_CHECKS, "endpoint services belong to no VPC")
+            self.region(checks_for_event(name), "endpoint services belong to no VPC")
         elif name in _PREFIX_LIST_EVENTS:
             self.subjects = list(t.prefix_list_ids)
-            self.region(None, "routes anywhere may use a prefix list")
+            self.region(checks_for_event(name), "routes anywhere may use a prefix list")
         elif name in _VPC_EVENTS:
             self._vpc_change()
         elif name in _PEERING_EVENTS:
@@ -668,6 +753,8 @@ class _Resolver:
             self._transit_gateway()
         elif name in _TGW_ATTACHMENT_EVENTS:
             self._tgw_attachment()
+        elif name in _VPN_EVENTS:
+            self._vpn_connection()
         elif name in _TGW_TABLE_EVENTS:
             self._tgw_route_table()
         elif name == "DeleteInternetGateway":
@@ -711,6 +798,12 @@ class _Resolver:
             vpcs, tgws = self._attachments(ids)
             self.add(vpcs)
             self._tgw_vpcs(tgws, required=not vpcs)
+        elif kind == "vpn":
+            tgws, failed = self._vpn_gateways(ids)
+            if tgws:
+                self._tgw_vpcs(tgws, required=True)
+            elif failed:
+                self.region(None, f"{_brief(ids)} could not be looked up")
         elif kind == "cvpn-endpoint":
             self._client_vpn(ids)
         elif kind == "fl":
@@ -969,6 +1062,39 @@ class _Resolver:
             self.notes.append(f"{_brief(unknown)} could not be looked up")
         return list(dict.fromkeys(vpcs)), list(dict.fromkeys(tgws))
 
+    # -- Site-to-Site VPN connections -------------------------------------------------------
+    def _vpn_connection(self) -> None:
+        """A VPN connection on a transit gateway is one of its attachments (its routes
+        propagate into the gateway's tables): the VPCs on that gateway, as for any
+        attachment. One on a virtual private gateway changes nothing a check reads."""
+        t = self.touched
+        self.subjects = list(t.vpn_connection_ids or t.tgw_ids)
+        tgws = list(t.tgw_ids)
+        failed = False
+        # A creation names its gateway; a modification may move the connection away from
+        # one, and a deletion names only the connection: their attachments tell.
+        if t.vpn_connection_ids and t.event_name != "CreateVpnConnection":
+            found, failed = self._vpn_gateways(t.vpn_connection_ids)
+            tgws.extend(g for g in found if g not in tgws)
+        if failed:  # the gateway it left is unknown: the region, for what the call can move
+            self.region(checks_for_event(t.event_name), f"{_brief(t.vpn_connection_ids)} could not be looked up")
+        elif tgws:
+            self._tgw_vpcs(tgws, required=True)
+        else:
+            self.notes.append("no transit gateway attachment: a virtual private gateway's VPN, which no check reads")
+
+    def _vpn_gateways(self, ids: Sequence[str]) -> tuple[list[str], bool]:
+        """(transit gateways, lookup failed) of the VPN attachments of these connections,
+        in any state (a deleted or moved connection leaves its attachment deleting)."""
+        filters = [{"Name": "resource-type", "Values": ["vpn"]}, {"Name": "resource-id", "Values": list(ids)}]
+        items = self.call("DescribeTransitGatewayAttachments", "TransitGatewayAttachments", Filters=filters)
+        tgws = [
+            str(a["TransitGatewayId"])
+            for a in items or []
+            if a.get("ResourceId") in ids and isinstance(a.get("TransitGatewayId"), str)
+        ]
+        return list(dict.fromkeys(tgws)), items is None
+
     # -- VPC changes and their neighbours ----------------------------------------------------
     def _vpc_change(self) -> None:
         t = self.touched
@@ -977,7 +1103,7 @@ class _Resolver:
             self.region(None, "the event names no VPC")
             return
         self.add(t.vpc_ids)  # a deleted VPC stays: the scoped audit resolves its findings
-        if t.event_name != "CreateVpc":  # a new VPC has no peering or attachment yet
+        if t.event_name not in _VPC_CREATIONS:
             self._neighbours(t.vpc_ids, deleted=t.event_name == "DeleteVpc")
 
     def _neighbours(self, vpc_ids: Sequence[str], *, deleted: bool) -> None:
@@ -987,13 +1113,14 @@ class _Resolver:
         wanted = set(vpc_ids)
         # All peerings in one call: EC2 ANDs the requester and accepter filters.
         peerings = self.call("DescribeVpcPeeringConnections", "VpcPeeringConnections")
-        statuses = _LIVE_PEERING | ({"deleted", "deleting"} if deleted else set())
         if peerings is None:
             self.region(None, "peerings could not be looked up")
         else:
             for peering in peerings:
                 sides = {_s(_get(peering.get(k), "VpcId")) for k in ("RequesterVpcInfo", "AccepterVpcInfo")}
-                if _s(_get(peering.get("Status"), "Code")) in statuses and wanted & sides:
+                status = _s(_get(peering.get("Status"), "Code"))
+                # A deleted VPC's peerings are all gone by now: each still names a peer.
+                if (deleted or is_present(status)) and wanted & sides:
                     local = self._local_sides(peering)
                     self.neighbours.update(dict.fromkeys(v for v in local if v not in wanted))
         filters = [{"Name": "resource-type", "Values": ["vpc"]}]
@@ -1004,7 +1131,7 @@ class _Resolver:
         live = [
             (_s(a.get("TransitGatewayId")), _s(a.get("ResourceId")))
             for a in attachments
-            if a.get("ResourceType") == "vpc" and _s(a.get("State")) not in _GONE_ATTACHMENT
+            if a.get("ResourceType") == "vpc" and not is_gone(_s(a.get("State")))
         ]
         tgws = {tgw for tgw, vpc in live if tgw and vpc in wanted}
         self.neighbours.update(dict.fromkeys(vpc for tgw, vpc in live if tgw in tgws and vpc and vpc not in wanted))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import threading
 import time
 from collections import Counter
@@ -37,13 +36,13 @@ from chalicelib.collect.ec2 import collect_region
 from chalicelib.collect.session import account_id, error_code, error_message, is_credential_error, make_client
 from chalicelib.model import OPENED, REOPENED, RESOLVED, Change, CollectionError, NetworkSnapshot
 from chalicelib.settings import Settings
+from chalicelib.settling import MAX_RECHECKS, RECHECK_DELAY_SECONDS, QueuedAudit, in_flight
 
 log = logging.getLogger("vpcwatch.service")
 
 SWEEP_CONCURRENCY = 4  # (account, region) pairs audited at once in one process
 SQS_BATCH = 10  # SendMessageBatch's maximum
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+IN_FLIGHT_SHOWN = 50  # resources in flight an event's answer names (it is kept as the idempotency record)
 UNAVAILABLE = "Unavailable"  # the error code of a placeholder snapshot's data
 
 # boto3 sessions are not thread-safe: clients are created from them one at a time (the
@@ -376,8 +375,10 @@ class Service:
         """One CloudTrail event: re-audit what it touched, in the event's own account and
         region (a member account's through the member role, when ``MEMBER_ROLE_NAME`` is
         set). Failed calls, foreign and malformed events are logged (by ``parse_event``)
-        and skipped."""
-        from chalicelib.events import parse_event, resolve_scope
+        and skipped. When the re-audit saw something in flight in its scope, or the call
+        always leaves something in flight (``SETTLING_EVENTS``), one delayed re-audit of
+        the same scope goes on the audit queue (``_recheck``)."""
+        from chalicelib.events import SETTLING_EVENTS, parse_event, resolve_scope
 
         touched = parse_event(event)
         if touched is None:
@@ -410,6 +411,54 @@ class Service:
         }
         if outcome.failures:
             answer["errors"] = [f.to_dict() for f in outcome.failures]
+        recheck = QueuedAudit(account, scope.region, vpc_ids, scope.checks, attempt=1)
+        answer.update(self._recheck(recheck, outcome, settling=touched.event_name in SETTLING_EVENTS))
+        return answer
+
+    def _recheck(self, request: QueuedAudit, outcome: Outcome, *, settling: bool = False) -> dict[str, Any]:
+        """Send ``request`` (the next delayed re-audit of a scope) to the audit queue with
+        ``DelaySeconds`` when ``outcome``'s audit of that scope saw something in flight, or
+        when ``settling`` (the event always leaves something in flight), so the settled
+        state is judged within minutes rather than by the next sweep. Past ``MAX_RECHECKS``
+        re-audits, without a queue, or when SQS refuses, it is logged: the sweep judges the
+        settled state. An audit that could not run sends nothing. Returns the answer's
+        ``in_flight`` and ``recheck`` entries (nothing when there is nothing to settle)."""
+        if outcome.failures or not outcome.result.snapshots:
+            return {}
+        pending = in_flight(outcome.result.snapshots)
+        if not pending and not settling:
+            return {}
+        scope = ", ".join(request.vpc_ids[:3]) + (" ..." if len(request.vpc_ids) > 3 else "") or "the region"
+        what = f"{request.account_id}/{request.region} ({scope})"
+        still = f"{len(pending)} resource(s) in flight ({', '.join(pending[:3])})" if pending else "a settling change"
+        answer: dict[str, Any] = {"in_flight": list(pending[:IN_FLIGHT_SHOWN])}
+        reason = ""
+        if request.attempt > MAX_RECHECKS:
+            reason = f"still in flight after {MAX_RECHECKS} delayed re-audits"
+        elif not self.settings.audit_queue_url:
+            reason = "no audit queue (AUDIT_QUEUE_URL)"
+        if reason:
+            log.info("%s: %s, %s: the settled state waits for the sweep", what, still, reason)
+            answer["recheck"] = {"queued": False, "reason": f"{reason}: the settled state waits for the sweep"}
+            return answer
+        message = request.to_message()
+        try:
+            sqs = self._client(self.session, "sqs", self.settings.region)
+            sqs.send_message(
+                QueueUrl=self.settings.audit_queue_url,
+                MessageBody=json.dumps(message),
+                DelaySeconds=RECHECK_DELAY_SECONDS,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            code = error_code(exc)
+            log.error("%s: %s, delayed re-audit not enqueued (%s): the sweep judges it", what, still, code)
+            answer["recheck"] = {
+                "queued": False,
+                "reason": f"sqs:SendMessage {code}: the settled state waits for the sweep",
+            }
+            return answer
+        log.info("%s: %s, re-audit %d in %d s", what, still, request.attempt, RECHECK_DELAY_SECONDS)
+        answer["recheck"] = {"queued": True, "delay_seconds": RECHECK_DELAY_SECONDS, "message": message}
         return answer
 
     def on_event_once(self, event: Mapping[str, Any], lambda_context: Any = None) -> dict[str, Any]:
@@ -561,43 +610,54 @@ class Service:
             return list(pool.map(one, todo))
 
     def audit_message(self, message: Mapping[str, Any]) -> Outcome:
-        """One sweep message {"account_id", "region"}: audit that pair in that account.
-        Raises ``ValueError`` for a malformed message and ``AuditUnavailableError`` when
-        the pair could not be audited for a reason worth a retry (the role could not be
-        assumed); a region not enabled for the account is reported, not retried."""
-        if not isinstance(message, Mapping):
-            raise ValueError(f"message: expected a JSON object, not {type(message).__name__}")
-        account = message.get("account_id") or self.account_id
-        region = message.get("region") or self.settings.region
-        if not isinstance(account, str) or not ACCOUNT_RE.match(account):
-            raise ValueError(f"account_id: {account!r} is not a 12-digit account id")
-        if not isinstance(region, str) or not REGION_RE.match(region):
-            raise ValueError(f"region: {region!r} is not a region name")
-        outcome = self.audit_and_notify([region], account_id=account)
+        """One audit queue message: a sweep's {"account_id", "region"} (that pair, every
+        check) or an event's delayed re-audit {"account_id", "region", "vpc_ids", "checks",
+        "attempt"} (that scope; sent again, delayed, while something in it is still in
+        flight, ``attempt`` at most ``MAX_RECHECKS``). Raises ``ValueError`` for a
+        malformed message and ``AuditUnavailableError`` when the pair could not be audited
+        for a reason worth a retry (the role could not be assumed); a region not enabled
+        for the account is reported, not retried."""
+        return self._audit_queued(message)[0]
+
+    def _audit_queued(self, message: Mapping[str, Any]) -> tuple[Outcome, QueuedAudit, dict[str, Any]]:
+        """``audit_message``, with the parsed message and what ``_recheck`` did."""
+        request = QueuedAudit.parse(message, account_id=self.account_id, region=self.settings.region)
+        outcome = self.audit_and_notify(
+            [request.region], request.vpc_ids, request.checks, account_id=request.account_id
+        )
         if outcome.retriable_failures:
             raise AuditUnavailableError.of(outcome.retriable_failures[0])
-        return outcome
+        settled = self._recheck(request.next(), outcome) if request.is_recheck else {}
+        return outcome, request, settled
 
     def work(self, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """Every sweep message in turn (as one ``audit_worker`` invocation would, minus
-        the partial batch response): the pairs audited, and an error per failed one."""
-        audited: list[dict[str, str]] = []
+        """Every queue message in turn (as one ``audit_worker`` invocation would, minus
+        the partial batch response): the audits done, an error per failed one, and the
+        delayed re-audits sent again because something was still in flight."""
+        audited: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
+        rechecks: list[dict[str, Any]] = []
         changes = 0
         for message in messages:
             try:
-                outcome = self.audit_message(message)
+                outcome, request, settled = self._audit_queued(message)
             except AuditUnavailableError as exc:
                 errors.append(exc.failure.to_dict())
                 continue
             except ValueError as exc:
+                log.error("malformed audit message skipped: %s", exc)
                 errors.append({"api": "sqs:Message", "error": "MalformedMessage", "message": str(exc)})
                 continue
             errors.extend(f.to_dict() for f in outcome.failures)
             changes += len(outcome.changes)
+            if settled.get("recheck", {}).get("queued"):
+                rechecks.append(settled["recheck"]["message"])
             if not outcome.failures:
-                audited.append({"account_id": outcome.result.account_id, "region": outcome.result.regions[0]})
-        return {"audited": audited, "errors": errors, "changes": changes}
+                done: dict[str, Any] = {"account_id": outcome.result.account_id, "region": outcome.result.regions[0]}
+                if request.is_recheck:
+                    done.update(vpc_ids=list(request.vpc_ids), attempt=request.attempt)
+                audited.append(done)
+        return {"audited": audited, "errors": errors, "changes": changes, "rechecks": rechecks}
 
     def audit_accounts(
         self, accounts: Sequence[str], regions: Sequence[str] | None = None, vpc_ids: Sequence[str] = ()

@@ -23,6 +23,7 @@ import app as app_module
 from chalicelib.infra import MEMBER_ROLE_NAME
 from chalicelib.lab import cloudtrail_event, remove_default_vpc
 from chalicelib.provision import provision
+from chalicelib.settling import RECHECK_DELAY_SECONDS
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -168,6 +169,58 @@ def test_a_member_account_event_is_audited_in_that_account(org: Org, client: Cli
     assert findings and {f["account_id"] for f in findings} == {member}
     assert {f["id"] for f in findings} == set(result["changes"]["opened"])
     assert org.findings(client, org.vpcs[ACCOUNT]) == []  # nothing audited in ours
+
+
+def test_a_pending_attachment_is_reaudited_later_by_the_worker(org: Org, client: Client) -> None:
+    """A member account's new TGW attachment: on_network_change re-audits its scope and
+    puts one delayed re-audit of that scope on the audit queue; audit_worker takes it."""
+    member = org.members[1]
+    vpc = org.vpcs[member]
+    ec2 = member_client("ec2", member)
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    created = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[subnet])
+    attachment = created["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    event = cloudtrail_event(
+        "CreateTransitGatewayVpcAttachment",
+        {"CreateTransitGatewayVpcAttachmentRequest": {"TransitGatewayId": tgw, "VpcId": vpc, "SubnetIds": [subnet]}},
+        {
+            "CreateTransitGatewayVpcAttachmentResponse": {
+                "transitGatewayVpcAttachment": {"transitGatewayAttachmentId": attachment, "transitGatewayId": tgw}
+                | {"vpcId": vpc, "state": "pending"}
+            }
+        },
+        account_id=member,
+        region=REGION,
+        event_id="member-attach-1",
+    )
+    result = client.lambda_.invoke("on_network_change", event).payload
+    assert result["account_id"] == member and result["scope"]["vpc_ids"] == [vpc]
+    recheck = result["recheck"]
+    assert recheck["queued"] and recheck["delay_seconds"] == RECHECK_DELAY_SECONDS
+    message = recheck["message"]
+    assert (message["account_id"], message["region"], message["vpc_ids"], message["attempt"]) == (
+        member,
+        REGION,
+        [vpc],
+        1,
+    )
+    sqs = boto3.client("sqs", region_name=REGION)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=org.env["AUDIT_QUEUE_URL"], AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+    assert "Messages" not in sqs.receive_message(QueueUrl=org.env["AUDIT_QUEUE_URL"], MaxNumberOfMessages=10)
+    # The delayed message, as SQS hands it to the worker after its delay.
+    worked = client.lambda_.invoke("audit_worker", sqs_event(client, [message])).payload
+    assert worked == {"batchItemFailures": []}
+    findings = org.findings(client, vpc)
+    assert findings and {f["account_id"] for f in findings} == {member}
+    assert org.findings(client, org.vpcs[ACCOUNT]) == []
+    # A scoped message that does not validate fails alone.
+    bad = {**message, "checks": ["no-such-check"]}
+    failed = client.lambda_.invoke("audit_worker", sqs_event(client, [message, bad])).payload
+    assert failed == {"batchItemFailures": [{"itemIdentifier": "message-1"}]}
 
 
 def test_cfn_lint_accepts_the_member_role_template() -> None:

@@ -5,6 +5,7 @@ the CloudTrail shapes of tests/fixtures/cloudtrail."""
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -361,7 +362,7 @@ def test_region_level_changes_cost_no_call(ec2: Any, landscape: Landscape) -> No
     assert (scope.region_wide, scope.checks, calls) == (True, ENDPOINT_SERVICE_CHECKS, {})
     pl = {"ModifyManagedPrefixListRequest": {"PrefixListId": landscape.corp_prefix_list, "CurrentVersion": 1}}
     scope, calls = resolve(ec2, touched("ModifyManagedPrefixList", pl))
-    assert (scope.region_wide, scope.checks, calls) == (True, None, {})
+    assert (scope.region_wide, scope.checks, calls) == (True, checks_for_event("ModifyManagedPrefixList"), {})
 
 
 # ---------------------------------------------------------------------------------
@@ -417,3 +418,164 @@ def test_denied_tgw_lookups_never_raise(ec2: Any, landscape: Landscape) -> None:
     ):
         scope, _ = resolve(ec2, event)
     assert scope.region_wide and scope.checks is None
+
+
+# ---------------------------------------------------------------------------------
+# Calls that used to trigger nothing: default VPCs, VPN and Connect attachments, TGW
+# prefix list references, prefix list restores
+# ---------------------------------------------------------------------------------
+
+
+def test_a_default_vpc_and_a_default_subnet_reach_the_default_vpc(ec2: Any, landscape: Landscape) -> None:
+    default = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    scope, calls = resolve(ec2, touched("CreateDefaultVpc", {}, {"vpc": {"vpcId": default, "isDefault": True}}))
+    assert (scope.vpc_ids, scope.region_wide, scope.checks, calls) == ((default,), False, None, {})
+
+    defaults = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    last = max(defaults, key=lambda s: ipaddress.ip_network(s["CidrBlock"]))  # moto reuses the next free /20
+    zone = last["AvailabilityZone"]
+    ec2.delete_subnet(SubnetId=last["SubnetId"])
+    subnet = ec2.create_default_subnet(AvailabilityZone=zone)["Subnet"]
+    event = touched(
+        "CreateDefaultSubnet",
+        {"availabilityZone": zone},
+        {"subnet": {"subnetId": subnet["SubnetId"], "vpcId": subnet["VpcId"], "defaultForAz": True}},
+    )
+    scope, calls = resolve(ec2, event)
+    assert vpcs_only(scope) == {default} and calls == {}
+    assert set(scope.checks or ()) >= set(FLOW_LOG_CHECKS[:2])  # a new subnet: is it covered by flow logs?
+
+
+def test_a_vpn_connection_on_the_tgw_reaches_the_gateway_vpcs(ec2: Any, landscape: Landscape) -> None:
+    cgw = ec2.create_customer_gateway(Type="ipsec.1", PublicIp="198.51.100.1", BgpAsn=65000)["CustomerGateway"]
+    vpn = ec2.create_vpn_connection(
+        Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"], TransitGatewayId=landscape.tgw
+    )["VpnConnection"]
+    created = touched(
+        "CreateVpnConnection",
+        {"type": "ipsec.1", "customerGatewayId": cgw["CustomerGatewayId"], "transitGatewayId": landscape.tgw},
+        {"vpnConnection": {"vpnConnectionId": vpn["VpnConnectionId"], "transitGatewayId": landscape.tgw}}
+        | {"state": "pending", "customerGatewayId": cgw["CustomerGatewayId"]},
+    )
+    scope, calls = resolve(ec2, created)
+    assert vpcs_only(scope) == {landscape.app, landscape.shared}
+    assert calls == {"DescribeTransitGatewayAttachments": 1}
+    assert "tgw-routes-non-overlapping" in (scope.checks or ())  # its routes propagate into the TGW tables
+
+    ec2.delete_vpn_connection(VpnConnectionId=vpn["VpnConnectionId"])
+    deleted = touched("DeleteVpnConnection", {"vpnConnectionId": vpn["VpnConnectionId"]})
+    scope, calls = resolve(ec2, deleted)  # its attachment names the gateway
+    assert vpcs_only(scope) == {landscape.app, landscape.shared}
+    assert calls == {"DescribeTransitGatewayAttachments": 2}
+
+
+def test_a_vpn_connection_on_a_virtual_private_gateway_touches_nothing(ec2: Any, landscape: Landscape) -> None:
+    cgw = ec2.create_customer_gateway(Type="ipsec.1", PublicIp="198.51.100.2", BgpAsn=65001)["CustomerGateway"]
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+    vpn = ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"], VpnGatewayId=vgw)
+    vpn_id = vpn["VpnConnection"]["VpnConnectionId"]
+    created = touched(
+        "CreateVpnConnection",
+        {"type": "ipsec.1", "customerGatewayId": cgw["CustomerGatewayId"], "vpnGatewayId": vgw},
+        {"vpnConnection": {"vpnConnectionId": vpn_id, "vpnGatewayId": vgw, "state": "pending"}},
+    )
+    scope, calls = resolve(ec2, created)
+    assert scope.empty and calls == {}
+    scope, calls = resolve(ec2, touched("DeleteVpnConnection", {"vpnConnectionId": vpn_id}))
+    assert scope.empty and calls == {"DescribeTransitGatewayAttachments": 1}
+    with denied(ec2, "DescribeTransitGatewayAttachments"):  # unknown gateway: the region, for the TGW checks
+        scope, _ = resolve(ec2, touched("DeleteVpnConnection", {"vpnConnectionId": vpn_id}))
+    assert (scope.region_wide, scope.checks) == (True, checks_for_event("DeleteVpnConnection"))
+
+
+def _prefix_list_reference(name: str, table: str, prefix_list: str, attachment: str, vpc: str) -> Touched:
+    return touched(
+        name,
+        {f"{name}Request": {"TransitGatewayRouteTableId": table, "PrefixListId": prefix_list}}
+        | {"TransitGatewayAttachmentId": attachment},
+        {
+            f"{name}Response": {
+                "xmlns": NS,
+                "transitGatewayPrefixListReference": {
+                    "transitGatewayRouteTableId": table,
+                    "prefixListId": prefix_list,
+                    "state": "pending",
+                    "blackhole": False,
+                    "transitGatewayAttachment": {"transitGatewayAttachmentId": attachment}
+                    | {"resourceType": "vpc", "resourceId": vpc},
+                },
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CreateTransitGatewayPrefixListReference",
+        "ModifyTransitGatewayPrefixListReference",
+        "DeleteTransitGatewayPrefixListReference",
+    ],
+)
+def test_a_tgw_prefix_list_reference_reaches_the_table_vpcs(ec2: Any, landscape: Landscape, name: str) -> None:
+    event = _prefix_list_reference(
+        name, landscape.tgw_rtb, landscape.corp_prefix_list, landscape.app_attachment, landscape.app
+    )
+    scope, calls = resolve(ec2, event)
+    assert vpcs_only(scope) == {landscape.app, landscape.shared}
+    assert calls == {"GetTransitGatewayRouteTableAssociations": 1, "GetTransitGatewayRouteTablePropagations": 1}
+    assert "tgw-routes-non-overlapping" in (scope.checks or ())
+    # On the table nobody uses, to a VPC the event does not name: the gateway's VPCs.
+    spare = touched(
+        name,
+        {f"{name}Request": {"TransitGatewayRouteTableId": landscape.tgw_spare_rtb}}
+        | {"PrefixListId": landscape.corp_prefix_list, "TransitGatewayAttachmentId": landscape.shared_attachment},
+    )
+    scope, _ = resolve(ec2, spare)
+    assert vpcs_only(scope) == {landscape.app, landscape.shared}
+
+
+def test_a_connect_attachment_reaches_its_transport_and_gateway_vpcs(ec2: Any, landscape: Landscape) -> None:
+    """moto has no Connect attachments: the event names the transport (a VPC attachment)
+    and the gateway, which is all the resolution needs."""
+    connect = "tgw-attach-0123456789abcdef0"
+    for name, state in (("CreateTransitGatewayConnect", "pending"), ("DeleteTransitGatewayConnect", "deleting")):
+        request = (
+            {"TransportTransitGatewayAttachmentId": landscape.shared_attachment, "Options": {"Protocol": "gre"}}
+            if name.startswith("Create")
+            else {"TransitGatewayAttachmentId": connect}
+        )
+        event = touched(
+            name,
+            {f"{name}Request": request},
+            {
+                f"{name}Response": {
+                    "xmlns": NS,
+                    "transitGatewayConnect": {"transitGatewayAttachmentId": connect, "state": state}
+                    | {
+                        "transportTransitGatewayAttachmentId": landscape.shared_attachment,
+                        "transitGatewayId": landscape.tgw,
+                    },
+                }
+            },
+        )
+        scope, calls = resolve(ec2, event)
+        assert vpcs_only(scope) == {landscape.shared, landscape.app}
+        assert calls == {"DescribeTransitGatewayAttachments": 2}
+    # A Connect peer names only its Connect attachment: AWS would describe it; unknown, the region.
+    peer = touched(
+        "CreateTransitGatewayConnectPeer",
+        {"CreateTransitGatewayConnectPeerRequest": {"TransitGatewayAttachmentId": connect, "PeerAddress": "10.0.1.10"}},
+    )
+    scope, _ = resolve(ec2, peer)
+    assert (scope.region_wide, scope.checks) == (True, None)
+
+
+def test_a_restored_prefix_list_needs_the_region_for_the_prefix_list_checks(ec2: Any, landscape: Landscape) -> None:
+    request = {
+        "RestoreManagedPrefixListVersionRequest": {"PrefixListId": landscape.corp_prefix_list}
+        | {"PreviousVersion": 1, "CurrentVersion": 2}
+    }
+    scope, calls = resolve(ec2, touched("RestoreManagedPrefixListVersion", request))
+    assert (scope.region_wide, scope.vpc_ids, calls) == (True, (), {})
+    assert scope.checks == checks_for_event("RestoreManagedPrefixListVersion") and scope.checks

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -34,12 +35,14 @@ from chalicelib.accounts import (
     regions_to_audit,
 )
 from chalicelib.collect.session import make_client
+from chalicelib.events import checks_for_event
 from chalicelib.infra import MEMBER_ROLE_NAME
 from chalicelib.lab import cloudtrail_event, remove_default_vpc
 from chalicelib.model import Finding
 from chalicelib.provision import provision
 from chalicelib.service import Outcome, Service
 from chalicelib.settings import Settings, load_settings
+from chalicelib.settling import MAX_RECHECKS, RECHECK_DELAY_SECONDS
 from tests.integration.conftest import ACCOUNT, PEER_REGION, REGION
 
 REGIONS = (REGION, PEER_REGION)
@@ -531,3 +534,180 @@ def test_a_malformed_message_fails_alone(org: Org) -> None:
     worked = service.work([{"account_id": "nope", "region": REGION}, {"account_id": ACCOUNT, "region": REGION}])
     assert worked["audited"] == [{"account_id": ACCOUNT, "region": REGION}]
     assert [e["error"] for e in worked["errors"]] == ["MalformedMessage"]
+
+
+# -- delayed re-audits of what an event left in flight ------------------------------------
+
+
+def sent_messages(session: boto3.session.Session) -> list[dict[str, Any]]:
+    """The parameters of every SendMessage the service's SQS clients make from now on."""
+    sent: list[dict[str, Any]] = []
+    session.events.register("before-parameter-build.sqs.SendMessage", lambda params, **_: sent.append(dict(params)))
+    return sent
+
+
+def delayed(org: Org) -> int:
+    sqs = make_client(org.session, "sqs", REGION)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=org.env["AUDIT_QUEUE_URL"], AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessagesDelayed"])
+
+
+def attachment_event(org: Org, account: str) -> tuple[dict[str, Any], str]:
+    """A new TGW VPC attachment of ``account``'s VPC, and its CloudTrail event."""
+    ec2 = org.member_ec2(account, REGION)
+    vpc = org.vpcs[(account, REGION)]
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    created = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[subnet])
+    attachment = created["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+    event = cloudtrail_event(
+        "CreateTransitGatewayVpcAttachment",
+        {
+            "CreateTransitGatewayVpcAttachmentRequest": {"TransitGatewayId": tgw, "VpcId": vpc}
+            | {"SubnetIds": {"tag": 1, "content": subnet}}
+        },
+        {
+            "CreateTransitGatewayVpcAttachmentResponse": {
+                "transitGatewayVpcAttachment": {"transitGatewayAttachmentId": attachment, "transitGatewayId": tgw}
+                | {"vpcId": vpc, "vpcOwnerId": account, "state": "pending"}
+            }
+        },
+        account_id=account,
+        region=REGION,
+        event_id=f"attach-{account}",
+    )
+    return event, vpc
+
+
+def test_a_new_attachment_enqueues_one_delayed_reaudit_of_its_scope(org: Org) -> None:
+    member = org.members[0]
+    event, vpc = attachment_event(org, member)
+    service = org.service()
+    sent = sent_messages(org.session)
+    answer = service.on_event(event)
+    assert answer["account_id"] == member and answer["scope"]["vpc_ids"] == [vpc]
+    checks = checks_for_event("CreateTransitGatewayVpcAttachment")
+    assert checks and "tgw-routes-non-overlapping" in checks
+    message = {"account_id": member, "region": REGION, "vpc_ids": [vpc], "checks": list(checks), "attempt": 1}
+    assert answer["recheck"] == {"queued": True, "delay_seconds": RECHECK_DELAY_SECONDS, "message": message}
+    [params] = sent
+    assert params["QueueUrl"] == org.env["AUDIT_QUEUE_URL"] and params["DelaySeconds"] == RECHECK_DELAY_SECONDS
+    assert json.loads(params["MessageBody"]) == message
+    assert delayed(org) == 1 and drain(org) == []  # not visible before its delay
+    # The worker audits that scope in that account; moto's attachment is already available.
+    worked = service.work([message])
+    assert worked["errors"] == [] and worked["rechecks"] == []
+    assert worked["audited"] == [{"account_id": member, "region": REGION, "vpc_ids": [vpc], "attempt": 1}]
+    assert len(sent) == 1
+    assert {f.account_id for f in stored(service, vpc)} == {member}
+    assert stored(service, org.vpcs[(ACCOUNT, REGION)]) == []  # nothing of ours was audited
+
+
+def test_the_worker_reaudits_while_something_is_in_flight_at_most_max_times(
+    org: Org, caplog: pytest.LogCaptureFixture
+) -> None:
+    ec2 = org.member_ec2(ACCOUNT, REGION)
+    vpc = org.vpcs[(ACCOUNT, REGION)]
+    peer = ec2.create_vpc(CidrBlock="10.9.9.0/24")["Vpc"]["VpcId"]
+    pcx = ec2.create_vpc_peering_connection(VpcId=vpc, PeerVpcId=peer)["VpcPeeringConnection"]
+    pcx_id = pcx["VpcPeeringConnectionId"]  # pending-acceptance until someone accepts it
+    event = cloudtrail_event(
+        "CreateVpcPeeringConnection",
+        {"vpcId": vpc, "peerVpcId": peer},
+        {"vpcPeeringConnection": {"vpcPeeringConnectionId": pcx_id, "status": {"code": "initiating-request"}}},
+        account_id=ACCOUNT,
+        region=REGION,
+        event_id="peering-1",
+    )
+    service = org.service()
+    sent = sent_messages(org.session)
+    answer = service.on_event(event)
+    assert answer["in_flight"] == [pcx_id]
+    message = answer["recheck"]["message"]
+    assert (message["vpc_ids"], message["attempt"]) == ([vpc, peer], 1)
+    for attempt in range(1, MAX_RECHECKS + 1):
+        assert message["attempt"] == attempt
+        with caplog.at_level(logging.INFO, logger="vpcwatch.service"):
+            worked = service.work([message])
+        assert worked["errors"] == [] and worked["audited"][0]["attempt"] == attempt
+        if attempt < MAX_RECHECKS:
+            [message] = worked["rechecks"]
+        else:
+            assert worked["rechecks"] == []
+    assert [json.loads(p["MessageBody"])["attempt"] for p in sent] == list(range(1, MAX_RECHECKS + 1))
+    assert {p["DelaySeconds"] for p in sent} == {RECHECK_DELAY_SECONDS}
+    assert f"still in flight after {MAX_RECHECKS} delayed re-audits" in caplog.text
+    # Once accepted, the next re-audit finds it settled and stops.
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx_id)
+    assert service.work([{**message, "attempt": 1}])["rechecks"] == []
+
+
+def test_without_a_queue_the_settled_state_waits_for_the_sweep(org: Org, caplog: pytest.LogCaptureFixture) -> None:
+    event, _ = attachment_event(org, ACCOUNT)
+    sent = sent_messages(org.session)
+    with caplog.at_level(logging.INFO, logger="vpcwatch.service"):
+        answer = org.service(audit_queue_url=None).on_event(event)
+    assert answer["recheck"]["queued"] is False and "AUDIT_QUEUE_URL" in answer["recheck"]["reason"]
+    assert sent == [] and delayed(org) == 0
+    assert "the settled state waits for the sweep" in caplog.text
+
+
+def test_a_settled_change_enqueues_nothing(org: Org) -> None:
+    vpc = org.vpcs[(ACCOUNT, REGION)]
+    event = cloudtrail_event(
+        "CreateSubnet",
+        {"vpcId": vpc, "cidrBlock": "10.0.0.128/26"},
+        {"subnet": {"subnetId": "subnet-0123456789abcdef0", "vpcId": vpc}},
+        account_id=ACCOUNT,
+        region=REGION,
+        event_id="subnet-1",
+    )
+    sent = sent_messages(org.session)
+    answer = org.service().on_event(event)
+    assert answer["scope"]["vpc_ids"] == [vpc]
+    assert "recheck" not in answer and "in_flight" not in answer and sent == []
+
+
+def test_a_refused_delayed_reaudit_is_reported_not_raised(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    event, _ = attachment_event(org, ACCOUNT)
+    service = org.service()
+    client = service._client
+
+    class RefusingSqs:
+        def send_message(self, **params: Any) -> None:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "SendMessage")
+
+    monkeypatch.setattr(service, "_client", lambda s, name, r: RefusingSqs() if name == "sqs" else client(s, name, r))
+    answer = service.on_event(event)
+    assert answer["recheck"] == {
+        "queued": False,
+        "reason": "sqs:SendMessage AccessDenied: the settled state waits for the sweep",
+    }
+    assert answer["changes"]["opened"]  # the event's own re-audit was recorded
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"account_id": ACCOUNT, "region": REGION, "vpc_ids": ["vpc-1"], "checks": ["no-such-check"], "attempt": 1},
+        {"account_id": ACCOUNT, "region": REGION, "vpc_ids": "vpc-1", "checks": None, "attempt": 1},
+        {"account_id": ACCOUNT, "region": REGION, "vpc_ids": [], "checks": None, "attempt": MAX_RECHECKS + 1},
+        {"account_id": ACCOUNT, "region": REGION, "vpcs": ["vpc-1"]},
+    ],
+)
+def test_a_malformed_scoped_message_fails_alone(org: Org, message: dict[str, Any]) -> None:
+    vpc = org.vpcs[(ACCOUNT, REGION)]
+    good = {
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "vpc_ids": [vpc],
+        "checks": ["vpc-flow-logs-enabled"],
+        "attempt": 2,
+    }
+    worked = org.service().work([message, good])
+    assert [e["error"] for e in worked["errors"]] == ["MalformedMessage"]
+    assert worked["audited"] == [{"account_id": ACCOUNT, "region": REGION, "vpc_ids": [vpc], "attempt": 2}]
+    # the scoped audit ran only the named check, on that VPC
+    assert {f.check for f in stored(org.service(), vpc)} == {"vpc-flow-logs-enabled"}

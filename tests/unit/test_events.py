@@ -4,6 +4,7 @@ input; resolve_scope's composition rules on a fake EC2 client (moto cases: integ
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 from collections.abc import Iterator
@@ -16,18 +17,27 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.checks import CHECK_IDS
+from chalicelib import events
+from chalicelib.checks import CHECK_BY_ID, CHECK_IDS, REGISTRY
 from chalicelib.events import (
     CLIENT_VPN_CHECKS,
     ENDPOINT_SERVICE_CHECKS,
     EVENT_NAMES,
     EVENT_PATTERN,
+    FAMILIES,
+    FAMILY_OF_EVENT,
     FLOW_LOG_CHECKS,
     KIND_FIELDS,
+    ROUTE_CHECKS,
+    SETTLING_EVENTS,
+    TAG_EVENTS,
+    TGW_ACTIONS,
+    TGW_CHECKS,
     TGW_ROUTE_TABLE_CHECKS,
     Scope,
     Touched,
     checks_for_event,
+    checks_reading,
     parse_event,
     resolve_scope,
 )
@@ -143,12 +153,140 @@ def test_event_pattern_matches_the_event_names() -> None:
     assert len(json.dumps(EVENT_PATTERN)) <= limit.input_shape.members["EventPattern"].metadata["max"]
 
 
-def test_region_fallback_check_sets() -> None:
-    assert FLOW_LOG_CHECKS == ("vpc-flow-logs-enabled", "vpc-flow-logs-traffic-type", "vpc-flow-logs-delivering")
-    assert ENDPOINT_SERVICE_CHECKS == ("endpoint-service-acceptance-required", "endpoint-service-trusted-principals")
-    assert CLIENT_VPN_CHECKS == ("client-vpn-connection-logging", "client-vpn-no-authorize-all")
-    assert TGW_ROUTE_TABLE_CHECKS == ("tgw-routes-non-overlapping",)
-    assert set(FLOW_LOG_CHECKS + ENDPOINT_SERVICE_CHECKS + CLIENT_VPN_CHECKS) <= CHECK_IDS
+def readers(*actions: str) -> set[str]:
+    """The registered checks that declare one of ``actions`` among their needs."""
+    return {spec.id for spec in REGISTRY if set(actions) & set(spec.needs)}
+
+
+def test_region_fallback_check_sets_are_the_readers_of_their_data() -> None:
+    assert set(FLOW_LOG_CHECKS) == readers("ec2:DescribeFlowLogs")
+    assert set(ENDPOINT_SERVICE_CHECKS) == readers(
+        "ec2:DescribeVpcEndpointServiceConfigurations", "ec2:DescribeVpcEndpointServicePermissions"
+    )
+    assert set(CLIENT_VPN_CHECKS) == readers(
+        "ec2:DescribeClientVpnEndpoints", "ec2:DescribeClientVpnAuthorizationRules"
+    )
+    assert set(ROUTE_CHECKS) == readers("ec2:DescribeRouteTables")
+    assert set(TGW_CHECKS) == readers(*TGW_ACTIONS)
+    assert set(TGW_ROUTE_TABLE_CHECKS) == {
+        s.id for s in REGISTRY if s.resource_type.endswith("TransitGatewayRouteTable")
+    }
+    for checks in (FLOW_LOG_CHECKS, ENDPOINT_SERVICE_CHECKS, CLIENT_VPN_CHECKS, ROUTE_CHECKS, TGW_CHECKS):
+        assert checks and list(checks) == [s.id for s in REGISTRY if s.id in checks]  # registry order
+
+
+# ---------------------------------------------------------------------------------
+# Which checks an event re-runs: derived from what it changes and what each check reads
+# ---------------------------------------------------------------------------------
+
+
+def test_every_event_belongs_to_one_family_and_has_a_plan() -> None:
+    assert len(FAMILY_OF_EVENT) == len(EVENT_NAMES) == sum(len(f.events) for f in FAMILIES)
+    assert len({f.name for f in FAMILIES}) == len(FAMILIES)
+    planned = (
+        events._VPC_EVENTS
+        | events._PEERING_EVENTS
+        | events._TGW_EVENTS
+        | events._TGW_ATTACHMENT_EVENTS
+        | events._VPN_EVENTS
+        | events._TGW_TABLE_EVENTS
+        | events._ENDPOINT_SERVICE_EVENTS
+        | events._PREFIX_LIST_EVENTS
+        | set(events._SUBJECTS)
+        | {"DeleteInternetGateway"}
+    )
+    assert planned == set(EVENT_NAMES) - TAG_EVENTS  # only tags take the resolver's generic path
+    assert SETTLING_EVENTS.issubset(EVENT_NAMES)
+
+
+def test_families_name_their_data_as_ec2_read_actions() -> None:
+    operations = set(botocore.session.get_session().get_service_model("ec2").operation_names)
+    actions = {a for f in FAMILIES for a in f.changes or ()} | TGW_ACTIONS
+    for action in actions:
+        service, operation = action.split(":")
+        assert service == "ec2" and operation in operations, action
+        assert operation.startswith(("Describe", "Get", "Search")), action
+    # Every action a check needs is one some family changes: no check is left to the sweep.
+    needed = {a for spec in REGISTRY for a in spec.needs}
+    assert needed <= actions, needed - actions
+
+
+@pytest.mark.parametrize("name", EVENT_NAMES)
+def test_an_event_reruns_exactly_the_checks_reading_what_it_changes(name: str) -> None:
+    family = FAMILY_OF_EVENT[name]
+    checks = checks_for_event(name)
+    if family.changes is None:
+        assert checks is None  # a VPC created or deleted, an exemption tag: every check
+        return
+    assert checks is not None
+    assert set(checks) == readers(*family.changes)
+    assert list(checks) == [s.id for s in REGISTRY if s.id in checks]
+
+
+@pytest.mark.parametrize(
+    ("event", "data"),
+    [
+        ("CreateRoute", ["ec2:DescribeRouteTables"]),
+        ("ReplaceRouteTableAssociation", ["ec2:DescribeRouteTables"]),
+        ("EnableVgwRoutePropagation", ["ec2:DescribeRouteTables"]),
+        ("CreateFlowLogs", ["ec2:DescribeFlowLogs"]),
+        ("ModifyVpcEndpointServicePermissions", ["ec2:DescribeVpcEndpointServicePermissions"]),
+        ("RevokeClientVpnIngress", ["ec2:DescribeClientVpnAuthorizationRules"]),
+        ("RestoreManagedPrefixListVersion", ["ec2:GetManagedPrefixListEntries"]),
+        ("CreateTransitGatewayRoute", ["ec2:SearchTransitGatewayRoutes"]),
+        ("CreateTransitGatewayPrefixListReference", ["ec2:SearchTransitGatewayRoutes"]),
+        ("ModifyTransitGatewayPrefixListReference", ["ec2:SearchTransitGatewayRoutes"]),
+        ("DeleteTransitGatewayPrefixListReference", ["ec2:SearchTransitGatewayRoutes"]),
+        ("EnableTransitGatewayRouteTablePropagation", ["ec2:GetTransitGatewayRouteTablePropagations"]),
+        ("AssociateTransitGatewayRouteTable", ["ec2:GetTransitGatewayRouteTableAssociations"]),
+        ("CreateTransitGatewayConnectPeer", ["ec2:SearchTransitGatewayRoutes"]),
+        *(
+            (name, ["ec2:DescribeTransitGatewayAttachments", "ec2:SearchTransitGatewayRoutes"])
+            for name in (
+                "CreateTransitGatewayConnect",
+                "DeleteTransitGatewayConnect",
+                "CreateVpnConnection",
+                "ModifyVpnConnection",
+                "DeleteVpnConnection",
+                "CreateTransitGatewayVpcAttachment",
+            )
+        ),
+        ("CreateDefaultSubnet", ["ec2:DescribeSubnets"]),
+    ],
+)
+def test_an_event_reruns_every_check_reading_data_it_changes(event: str, data: list[str]) -> None:
+    """A route change re-runs every check that reads route tables; a new TGW attachment
+    every check that reads attachments or TGW routes; and so on (whatever the registry says)."""
+    checks = checks_for_event(event)
+    assert checks is not None and readers(*data) <= set(checks)
+
+
+def test_a_route_change_reruns_nothing_that_does_not_read_routes() -> None:
+    assert set(checks_for_event("CreateRoute") or ()) == readers("ec2:DescribeRouteTables")
+    assert set(checks_for_event("CreateFlowLogs") or ()) == readers("ec2:DescribeFlowLogs")
+    assert not set(checks_for_event("CreateRoute") or ()) & (set(CLIENT_VPN_CHECKS) | set(ENDPOINT_SERVICE_CHECKS))
+
+
+def test_the_derivation_follows_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When a check declares a new need (tgw-auto-accept-disabled reading attachments,
+    connected-cidrs-non-overlapping reading prefix lists), the calls that change that
+    data re-run it, and a region-wide fallback for that data includes it."""
+    assert "tgw-auto-accept-disabled" not in (checks_for_event("CreateTransitGatewayVpcAttachment") or ())
+    corrected = {
+        "tgw-auto-accept-disabled": ("ec2:DescribeTransitGatewayAttachments",),
+        "connected-cidrs-non-overlapping": ("ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"),
+    }
+    registry = tuple(dataclasses.replace(spec, needs=(*spec.needs, *corrected.get(spec.id, ()))) for spec in REGISTRY)
+    made_up = dataclasses.replace(CHECK_BY_ID["routes-no-blackhole"], id="made-up", needs=("ec2:DescribeFlowLogs",))
+    monkeypatch.setattr(events, "REGISTRY", (*registry, made_up))
+    attachment = checks_for_event("CreateTransitGatewayVpcAttachment") or ()
+    assert "tgw-auto-accept-disabled" in attachment and "made-up" not in attachment
+    assert "tgw-auto-accept-disabled" in (checks_for_event("AssociateTransitGatewayRouteTable") or ())
+    assert "connected-cidrs-non-overlapping" in (checks_for_event("ModifyManagedPrefixList") or ())
+    assert "made-up" in (checks_for_event("DeleteFlowLogs") or ())
+    assert checks_reading(["ec2:DescribeFlowLogs"])[-1] == "made-up"
+    scope = resolve_scope(touched("RestoreManagedPrefixListVersion", prefix_list_ids=("pl-1",)), FakeEc2({}), {})
+    assert scope.region_wide and scope.checks is not None and "connected-cidrs-non-overlapping" in scope.checks
 
 
 def test_every_watched_event_has_a_payload() -> None:
@@ -296,6 +434,8 @@ def test_ids_are_classified_by_exact_prefix() -> None:
             "p": "igw-0123456789abcdef0",
             "q": "pcx-0123456789abcdef0",
             "r": "subnet-0123456789abcdef0",
+            "s": "vpn-0123456789abcdef0",
+            "t": ["tgw-connect-peer-0123456789abcdef0", "vgw-0123456789abcdef0", "cgw-0123456789abcdef0"],
         },
         "Description": "vpc-0fedcba9876543210",
     }
@@ -317,6 +457,7 @@ def test_ids_are_classified_by_exact_prefix() -> None:
         "igw_ids": ["igw-0123456789abcdef0"],
         "peering_ids": ["pcx-0123456789abcdef0"],
         "subnet_ids": ["subnet-0123456789abcdef0"],
+        "vpn_connection_ids": ["vpn-0123456789abcdef0"],
     }
 
 
@@ -514,7 +655,8 @@ def test_endpoint_service_and_prefix_list_changes_need_the_region_without_a_call
     svc = resolve_scope(touched("ModifyVpcEndpointServicePermissions", endpoint_service_ids=("vpce-svc-1",)), ec2, {})
     assert (svc.region_wide, svc.checks) == (True, ENDPOINT_SERVICE_CHECKS)
     pl = resolve_scope(touched("ModifyManagedPrefixList", prefix_list_ids=("pl-1",)), ec2, {})
-    assert (pl.region_wide, pl.checks) == (True, None)
+    assert (pl.region_wide, pl.checks) == (True, checks_for_event("ModifyManagedPrefixList"))
+    assert pl.checks and set(pl.checks) == readers("ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries")
     assert ec2.calls == []
 
 
@@ -573,6 +715,165 @@ def test_a_resolver_bug_costs_a_region_audit_not_the_event(caplog: pytest.LogCap
     assert (scope.region_wide, scope.checks) == (True, None)
     assert "resolution failed (RuntimeError)" in scope.reason
     assert len(caplog.records) == 1
+
+
+# ---------------------------------------------------------------------------------
+# The calls added to the watch list, on their real-shaped records: parsed, then resolved
+# ---------------------------------------------------------------------------------
+
+VPC_A, VPC_B, VPC_C = "vpc-0a1b2c3d4e5f60718", "vpc-0b2c3d4e5f6071828", "vpc-0c3d4e5f607182938"
+TGW_1, TGW_2 = "tgw-0a1b2c3d4e5f6071c", "tgw-0a1b2c3d4e5f60735"
+TRANSPORT, CONNECT = "tgw-attach-0a1b2c3d4e5f6071e", "tgw-attach-0a1b2c3d4e5f60730"
+VPN = "vpn-0a1b2c3d4e5f60732"
+
+
+def record_of(name: str) -> dict[str, Any]:
+    return next(r for _, r in ROWS if r["eventName"] == name and r["expect"] is not None)
+
+
+def vpn_on_tgw() -> dict[str, Any]:
+    """The captured CreateVpnConnection, its target a transit gateway instead of a virtual
+    private gateway (the request member and the response field AWS names for it)."""
+    record = copy.deepcopy(record_of("CreateVpnConnection"))
+    del record["requestParameters"]["vpnGatewayId"]
+    record["requestParameters"]["transitGatewayId"] = TGW_1
+    del record["responseElements"]["vpnConnection"]["vpnGatewayId"]
+    record["responseElements"]["vpnConnection"]["transitGatewayId"] = TGW_1
+    return record
+
+
+def attachment(attachment_id: str, tgw: str, kind: str, resource: str, state: str = "available") -> dict[str, Any]:
+    return {
+        "TransitGatewayAttachmentId": attachment_id,
+        "TransitGatewayId": tgw,
+        "ResourceType": kind,
+        "ResourceId": resource,
+        "State": state,
+    }
+
+
+# VPC A (the Connect transport) and VPC B on TGW 1; VPC C on TGW 2; a VPN and a Connect
+# attachment on TGW 1.
+ATTACHMENTS = {
+    "TransitGatewayAttachments": [
+        attachment(TRANSPORT, TGW_1, "vpc", VPC_A),
+        attachment("tgw-attach-0b2c3d4e5f6071829", TGW_1, "vpc", VPC_B),
+        attachment("tgw-attach-0c3d4e5f607182939", TGW_2, "vpc", VPC_C),
+        attachment(CONNECT, TGW_1, "connect", TRANSPORT),
+        attachment("tgw-attach-0d4e5f60718293a4a", TGW_1, "vpn", VPN, "deleting"),
+    ]
+}
+TABLE_USERS = {
+    "get_transit_gateway_route_table_associations": {"Associations": [{"ResourceType": "vpc", "ResourceId": VPC_B}]},
+    "get_transit_gateway_route_table_propagations": {
+        "TransitGatewayRouteTablePropagations": [{"ResourceType": "vpn", "ResourceId": VPN}]
+    },
+}
+DENIED = RuntimeError("AccessDenied")
+
+# (row id, record, EC2's answers, memory, VPCs of the scope (None: the region), calls)
+NEW_EVENTS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, str], tuple[str, ...] | None, list[str]]] = [
+    ("CreateDefaultVpc", record_of("CreateDefaultVpc"), {}, {}, ("vpc-0a1b2c3d4e5f60733",), []),
+    ("CreateDefaultSubnet", record_of("CreateDefaultSubnet"), {}, {}, ("vpc-0a1b2c3d4e5f60733",), []),
+    ("RestoreManagedPrefixListVersion", record_of("RestoreManagedPrefixListVersion"), {}, {}, None, []),
+    *(
+        (
+            name,
+            record_of(name),
+            TABLE_USERS,
+            {},
+            (VPC_A, VPC_B),  # the reference's target VPC, and the table's associated VPC
+            ["get_transit_gateway_route_table_associations", "get_transit_gateway_route_table_propagations"],
+        )
+        for name in (
+            "CreateTransitGatewayPrefixListReference",
+            "ModifyTransitGatewayPrefixListReference",
+            "DeleteTransitGatewayPrefixListReference",
+        )
+    ),
+    *(
+        (
+            name,
+            record_of(name),
+            {"describe_transit_gateway_attachments": ATTACHMENTS},
+            {},
+            (VPC_A, VPC_B),  # the transport's VPC, and every VPC on the gateway
+            ["describe_transit_gateway_attachments"] * 2,
+        )
+        for name in (
+            "CreateTransitGatewayConnect",
+            "DeleteTransitGatewayConnect",
+            "CreateTransitGatewayConnectPeer",
+            "DeleteTransitGatewayConnectPeer",
+        )
+    ),
+    ("CreateVpnConnection-vgw", record_of("CreateVpnConnection"), {}, {}, (), []),
+    (
+        "CreateVpnConnection-tgw",
+        vpn_on_tgw(),
+        {"describe_transit_gateway_attachments": ATTACHMENTS},
+        {},
+        (VPC_A, VPC_B),
+        ["describe_transit_gateway_attachments"],
+    ),
+    (
+        "ModifyVpnConnection",  # from TGW 1 (its attachment deleting) to TGW 2
+        record_of("ModifyVpnConnection"),
+        {"describe_transit_gateway_attachments": ATTACHMENTS},
+        {},
+        (VPC_A, VPC_B, VPC_C),
+        ["describe_transit_gateway_attachments"] * 2,
+    ),
+    (
+        "DeleteVpnConnection",
+        record_of("DeleteVpnConnection"),
+        {"describe_transit_gateway_attachments": ATTACHMENTS},
+        {},
+        (VPC_A, VPC_B),
+        ["describe_transit_gateway_attachments"] * 2,
+    ),
+    (
+        "DeleteVpnConnection-vgw",  # no attachment: a virtual private gateway's
+        record_of("DeleteVpnConnection"),
+        {"describe_transit_gateway_attachments": {"TransitGatewayAttachments": []}},
+        {},
+        (),
+        ["describe_transit_gateway_attachments"],
+    ),
+    (
+        "DeleteVpnConnection-denied",
+        record_of("DeleteVpnConnection"),
+        {"describe_transit_gateway_attachments": DENIED},
+        {},
+        None,
+        ["describe_transit_gateway_attachments"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("row_id", "record", "answers", "memory", "vpcs", "calls"), NEW_EVENTS, ids=[row[0] for row in NEW_EVENTS]
+)
+def test_new_events_resolve_to_the_vpcs_they_touch(
+    row_id: str,
+    record: dict[str, Any],
+    answers: dict[str, Any],
+    memory: dict[str, str],
+    vpcs: tuple[str, ...] | None,
+    calls: list[str],
+) -> None:
+    parsed = parse_event(envelope(record, 3))
+    assert parsed is not None and parsed.event_name == record["eventName"]
+    ec2 = FakeEc2(answers)
+    scope = resolve_scope(parsed, ec2, memory)
+    assert [method for method, _ in ec2.calls] == calls
+    name = record["eventName"]
+    if vpcs is None:  # the region, for what the call can move
+        assert (scope.region_wide, scope.vpc_ids, scope.checks) == (True, (), checks_for_event(name)), scope
+    elif not vpcs:
+        assert scope.empty and "virtual private gateway" in scope.reason, scope
+    else:
+        assert (scope.region_wide, scope.vpc_ids, scope.checks) == (False, vpcs, checks_for_event(name)), scope
 
 
 class RandomEc2:

@@ -10,9 +10,14 @@ boto3 sessions in member accounts through the member role.
   account uses the Lambda's own session.
 
 An (account, region) that cannot be audited at all is an ``AuditFailure``: the role could
-not be assumed (``RoleAssumptionError``), or the region is not enabled for the account
-(``OptInRequired`` / ``AuthFailure`` / ``UnrecognizedClientException`` on its first call).
-It is reported, never a crash, and nothing of that account and region is reconciled.
+not be assumed (``RoleAssumptionError``), its credentials were refused there, or the
+region is not enabled for the account. It is reported, never a crash, and nothing of that
+account and region is reconciled. Only a region established as not enabled is permanent
+(not retried): every call answered ``OptInRequired``, or a call answered ``AuthFailure``
+(or ``UnrecognizedClientException``) and ``DescribeRegions``, asked in the home region,
+says the region is an opt-in region the account has not opted in to
+(``region_not_enabled``). Otherwise those codes are refused credentials: retriable, and
+the member account's cached session is dropped so the role is assumed afresh.
 """
 
 from __future__ import annotations
@@ -38,10 +43,14 @@ ROLE_SESSION_NAME = "vpcwatch"
 SESSION_SECONDS = 3600  # the role's default maximum session duration
 REFRESH_MARGIN_SECONDS = 300  # assume again this long before the credentials expire
 
-# Error codes of an account's first call in a region that is not enabled for it: the
-# region can never be audited there, so retrying is pointless (no SQS retry).
 ASSUME_ROLE = "sts:AssumeRole"
-REGION_DISABLED_CODES = frozenset({"OptInRequired", "AuthFailure", "UnrecognizedClientException"})
+# Error codes that alone establish that the region is not enabled for the account: it
+# can never be audited there, so retrying is pointless (no SQS retry).
+REGION_DISABLED_CODES = frozenset({"OptInRequired"})
+# Error codes a region that is not enabled answers with, but refused credentials too:
+# the region is taken for not enabled only when DescribeRegions says so.
+REGION_AMBIGUOUS_CODES = frozenset({"AuthFailure", "UnrecognizedClientException"})
+NOT_OPTED_IN = "not-opted-in"
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,19 @@ def regions_to_audit(settings: Settings, ec2: Any) -> list[str]:
         str(r["RegionName"]) for r in regions if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in"
     )
     return enabled or [settings.region]
+
+
+def region_not_enabled(ec2: Any, region: str) -> bool:
+    """True only when ``DescribeRegions`` (``ec2``: a client of the same account in a region
+    that answers, e.g. the function's) says ``region`` is an opt-in region the account has
+    not opted in to. False when it is enabled, unknown to it, or the call fails (logged):
+    not established, so the failure stays retriable."""
+    try:
+        regions = ec2.describe_regions(AllRegions=True, RegionNames=[region])["Regions"]
+    except Exception as exc:  # AccessDenied (the member role may lack it), ...: not established
+        log.warning("ec2:DescribeRegions failed (%s): cannot tell whether %s is enabled", error_code(exc), region)
+        return False
+    return any(r.get("RegionName") == region and r.get("OptInStatus") == NOT_OPTED_IN for r in regions)
 
 
 def member_accounts(organizations: Any) -> list[str]:

@@ -2,6 +2,12 @@
 
 Exit codes (SPEC §3): 0 audit complete and nothing at or above --fail-on; 1 findings at
 or above --fail-on; 2 usage error, no credentials, or data that could not be collected.
+
+The region: ``--region``, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else the
+profile's. A region whose credentials are refused (a region not enabled for the account
+answers ``AuthFailure``) is an error of that region (``audit.errors``, its checks not
+evaluated, exit 2); the other regions' results are still reported. Credentials refused
+in every region (sts:GetCallerIdentity) are one line on stderr, exit 2.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from chalicelib.api import REGION_RE, VPC_ID_RE
 from chalicelib.model import NetworkSnapshot, Severity
@@ -72,13 +78,68 @@ def _progress(stream: TextIO) -> Progress:
     return report
 
 
-def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    import boto3
+NO_REGION = "no region: pass --region, or set AWS_REGION, AWS_DEFAULT_REGION or the profile's region"
+
+
+def _identify(session: Any, regions: Sequence[str]) -> tuple[str, str]:
+    """(account, region that answered): sts:GetCallerIdentity in each region in turn, so a
+    region not enabled for the account (listed first) does not hide the others. Credentials
+    refused everywhere, missing, or AWS unreachable: one line (``UsageError``)."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+    from chalicelib.collect.session import CREDENTIAL_EXCEPTIONS, account_id, error_code
+
+    refused: list[str] = []
+    for region in regions:
+        try:
+            return account_id(session, region), region
+        except NoCredentialsError:
+            raise UsageError(
+                "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+            ) from None
+        except NoRegionError:
+            raise UsageError(NO_REGION) from None
+        except CREDENTIAL_EXCEPTIONS as exc:
+            raise UsageError(f"AWS credentials unusable: {exc}") from None
+        except ClientError as exc:
+            refused.append(f"{region}: {error_code(exc)}")
+        except BotoCoreError as exc:
+            raise UsageError(f"cannot reach AWS: {exc}") from None
+    raise UsageError(f"cannot identify the account (sts:GetCallerIdentity): {', '.join(refused)}")
+
+
+def _region_unavailable(account: str, region: str, exc: Exception, home: Any) -> tuple[NetworkSnapshot, str]:
+    """A region whose credentials were refused (``AuthFailure``: a region not enabled for
+    the account answers so): the failed call as its error, and every other action the
+    checks need as not attempted, so none of its checks is evaluated. ``home`` is an EC2
+    client in a region that answered, to ask DescribeRegions whether it is enabled."""
+    from chalicelib.accounts import REGION_AMBIGUOUS_CODES, region_not_enabled
+    from chalicelib.checks import required_actions
+    from chalicelib.collect.session import error_code, error_message
+    from chalicelib.model import CollectionError
+
+    code, message = error_code(exc), error_message(exc)
+    operation = getattr(exc, "operation_name", None)
+    action = f"ec2:{operation}" if operation else "ec2"
+    if code in REGION_AMBIGUOUS_CODES and region_not_enabled(home, region):
+        message = f"region not enabled for this account (opt-in region, not opted in): {message}"
+    first = CollectionError(action, region, code, message)
+    rest = (
+        CollectionError(other, region, code, f"not attempted: {action} failed with {code}")
+        for other in sorted(required_actions())
+        if other != action
+    )
+    line = f"vpcwatch: could not audit {region}: {action} failed with {code}: {message}\n"
+    snapshot = NetworkSnapshot(account_id=account, region=region, errors=(first, *rest), api_calls=1)
+    return snapshot, line
+
+
+def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from botocore.exceptions import ClientError, NoCredentialsError
 
     from chalicelib.audit import run_audit
     from chalicelib.collect.ec2 import collect_region
-    from chalicelib.collect.session import account_id, make_client
+    from chalicelib.collect.session import CREDENTIAL_EXCEPTIONS, is_credential_error, make_client, new_session
     from chalicelib.policy import Policy, PolicyError, load_policy_file
     from chalicelib.render import RENDERERS
 
@@ -86,27 +147,24 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
         policy = load_policy_file(args.policy) if args.policy else Policy()
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
-    session = boto3.session.Session()
+    session = new_session()  # --region, then AWS_REGION, AWS_DEFAULT_REGION, the profile's
     regions = list(dict.fromkeys(args.region)) or ([session.region_name] if session.region_name else [])
     if not regions:
-        raise UsageError("no region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
-    try:
-        account = account_id(session, regions[0])
-    except NoCredentialsError:
-        raise UsageError(
-            "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
-        ) from None
-    except NoRegionError:
-        raise UsageError("no region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION") from None
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise UsageError(f"cannot identify the account (sts:GetCallerIdentity): {error.get('Code')}") from None
-    except BotoCoreError as exc:
-        raise UsageError(f"cannot reach AWS: {exc}") from None
+        raise UsageError(NO_REGION)
+    account, home = _identify(session, regions)
+    unavailable: dict[str, str] = {}  # region -> the one line that says why
 
     def collect(region: str) -> NetworkSnapshot:
         client = make_client(session, "ec2", region)
-        return collect_region(client, account_id=account, region=region, vpc_ids=args.vpc_id)
+        try:
+            return collect_region(client, account_id=account, region=region, vpc_ids=args.vpc_id)
+        except ClientError as exc:
+            # Credentials refused in one region (a region not enabled for the account
+            # answers AuthFailure): that region's error, the others' results still stand.
+            if not is_credential_error(exc):
+                raise
+            snapshot, unavailable[region] = _region_unavailable(account, region, exc, make_client(session, "ec2", home))
+            return snapshot
 
     try:
         result = run_audit(
@@ -119,6 +177,8 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
         )
     except NoCredentialsError:
         raise UsageError("no AWS credentials found") from None
+    except CREDENTIAL_EXCEPTIONS as exc:
+        raise UsageError(f"AWS credentials unusable: {exc}") from None
     text = RENDERERS[args.format](result)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
@@ -127,6 +187,9 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
         stdout.write(text)
     if not result.complete:
         for snapshot in result.snapshots:
+            if snapshot.region in unavailable:
+                stderr.write(unavailable[snapshot.region])
+                continue
             for e in snapshot.errors:
                 stderr.write(f"vpcwatch: could not collect {e.action} in {e.region}: {e.code}\n")
         return EXIT_ERROR
@@ -136,15 +199,15 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
 
 
 def run_setup_command(args: argparse.Namespace, stdout: TextIO) -> int:
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+    from chalicelib.collect.session import new_session
     from chalicelib.provision import describe, provision
 
-    session = boto3.session.Session()
+    session = new_session()
     region = args.region or session.region_name
     if not region:
-        raise UsageError("no region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
+        raise UsageError(NO_REGION)
     try:
         env = provision(session, region)
     except NoCredentialsError:

@@ -1,5 +1,9 @@
 """A moto server on a free loopback port, for the end-to-end tests, the benchmarks and
-local runs (moto is a development dependency; nothing in the Lambdas imports this)."""
+local runs (moto is a development dependency; nothing in the Lambdas imports this).
+
+A client of the emulator sets the emulator opt-in (``VPCWATCH_EMULATOR=1``, see
+``collect/session.py``) so that moto's missing Client VPN API reads as no Client VPN;
+without it, that answer is an error, as it would be from AWS (fail closed)."""
 
 from __future__ import annotations
 
@@ -70,17 +74,19 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
 
 def serve_local(api_port: int = 8000) -> int:
     """``make serve``: a moto server holding the lab landscape and the service's resources,
-    and ``chalice local`` on ``api_port`` pointed at it, until interrupted."""
+    and ``chalice local`` on ``api_port`` pointed at it, until interrupted. Sets the emulator
+    opt-in (``VPCWATCH_EMULATOR=1``, see ``collect/session.py``) for ``chalice local``."""
     import os
 
     import boto3
 
-    from chalicelib.collect.session import make_client
+    from chalicelib.collect.session import EMULATOR_ENV, make_client
     from chalicelib.lab import build_lab, remove_default_vpc
     from chalicelib.provision import provision
 
     region = "us-east-1"
     fake = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": region}
+    fake[EMULATOR_ENV] = "1"  # moto server's missing Client VPN API is no Client VPN
     with moto_server() as url:
         os.environ.update(fake, AWS_ENDPOINT_URL=url, AWS_REGION=region)
         session = boto3.session.Session(region_name=region)

@@ -160,10 +160,11 @@ def render() -> str:
 
 
 def member_role_actions() -> list[str]:
-    """What the member role grants: the checks' read-only actions, and GetCallerIdentity."""
+    """What the member role grants: the checks' read-only actions, GetCallerIdentity, and
+    DescribeRegions (to tell a region not enabled for the account from refused credentials)."""
     from chalicelib.checks import required_actions
 
-    return sorted({*required_actions(), "sts:GetCallerIdentity"})
+    return sorted({*required_actions(), "sts:GetCallerIdentity", "ec2:DescribeRegions"})
 
 
 def member_role_template() -> dict[str, Any]:

@@ -21,6 +21,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.accounts import (
+    REGION_AMBIGUOUS_CODES,
     REGION_DISABLED_CODES,
     AssumedSessions,
     AuditFailure,
@@ -28,6 +29,7 @@ from chalicelib.accounts import (
     RoleAssumptionError,
     member_accounts,
     pairs,
+    region_not_enabled,
     regions_to_audit,
 )
 from chalicelib.audit import AuditResult, iso, run_audit
@@ -211,7 +213,7 @@ class Service:
             except Exception as exc:
                 if not is_credential_error(exc):
                     raise
-                failures[region] = self._region_failure(account, region, exc)
+                failures[region] = self._region_failure(account, session, region, exc)
                 return _placeholder(account, region)
             failure = _disabled_region(snapshot)
             if failure is None:
@@ -233,10 +235,19 @@ class Service:
             return result, ()
         return _without_regions(result, failures), tuple(failures[r] for r in region_list if r in failures)
 
-    def _region_failure(self, account: str, region: str, exc: Exception) -> AuditFailure:
+    def _region_failure(
+        self, account: str, session: boto3.session.Session, region: str, exc: Exception
+    ) -> AuditFailure:
+        """The failure of a region whose credentials were refused. Permanent (not retried)
+        only when the region is established as not enabled for the account; otherwise the
+        credentials were refused: retriable, and a member account's cached session is
+        dropped so that the next try assumes the role afresh."""
         code = error_code(exc)
         operation = getattr(exc, "operation_name", None)
-        disabled = code in REGION_DISABLED_CODES
+        disabled = code in REGION_DISABLED_CODES or (
+            code in REGION_AMBIGUOUS_CODES
+            and region_not_enabled(self._client(session, "ec2", self.settings.region), region)
+        )
         if not disabled and account != self.account_id:
             self.sessions.forget(account)  # refused credentials: assume the role afresh next time
         return AuditFailure(

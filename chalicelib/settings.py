@@ -61,9 +61,10 @@ def load_settings(
     """Read the environment once. ``read_parameter`` fetches an SSM parameter's value
     (decrypted); it is only called when ``POLICY`` names a parameter."""
     env = os.environ if environ is None else environ
+    # AWS_REGION first (Lambda sets it; boto3 itself reads only AWS_DEFAULT_REGION).
     region = _optional(env, "AWS_REGION") or _optional(env, "AWS_DEFAULT_REGION")
     if region is None:
-        raise SettingsError("environment variable AWS_REGION is required")
+        raise SettingsError("environment variable AWS_REGION (or AWS_DEFAULT_REGION) is required")
     explicit_regions = _optional(env, "AUDIT_REGIONS")
     regions = tuple(r.strip() for r in (explicit_regions or region).split(",") if r.strip())
     policy = Policy()

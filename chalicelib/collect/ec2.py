@@ -339,6 +339,9 @@ class _Run:
     def _fail(self, operation: str, exc: Exception, label: str) -> None:
         self.failures += 1
         code, message = error_code(exc), error_message(exc)
+        # Fail closed: only an emulator's missing API, under the opt-in (VPCWATCH_EMULATOR,
+        # see collect/session.py), reads as "no such resources"; an unknown API, a response
+        # that is not AWS's, throttling past retries or AccessDenied is an error.
         if is_unsupported(exc):
             action = f"ec2:{operation}"
             self.unsupported.setdefault(action, CollectionError(action, self.region, code, message))

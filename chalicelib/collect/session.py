@@ -1,9 +1,25 @@
 """boto3 plumbing for the collector: clients with adaptive retries, API call counting,
-the audited account, and the classification of failures (credentials, unsupported).
+the audited account, the session's region, and the classification of failures
+(credentials, an emulator's missing API).
 
 Clients come from a ``boto3.session.Session`` so the standard credential chain and every
 standard AWS environment variable apply (``AWS_ENDPOINT_URL`` included: boto3 resolves it
-itself, so no ``endpoint_url`` is ever passed here).
+itself, so no ``endpoint_url`` is ever passed here). boto3 reads the region from
+``AWS_DEFAULT_REGION`` and the profile only; ``new_session`` honours ``AWS_REGION`` first.
+
+Fail closed. Data that could not be read is an error that makes its checks "not
+evaluated", never "no such resources": AccessDenied, throttling past retries, a response
+that is not AWS's (a proxy's HTML page: botocore retries the 5xx pages it recognises,
+and a body it cannot parse fails the call), an unknown API (``InvalidAction``,
+``UnsupportedOperation``, ``NotImplemented``). Only credential errors propagate.
+
+The emulator opt-in. moto has no Client VPN: moto in-process raises
+``NotImplementedError``, moto server answers a bare Werkzeug HTML 500. Only when
+``VPCWATCH_EMULATOR=1`` (``EMULATOR_ENV``) is set are those two answers read as "the
+endpoint does not offer this API" (``is_unsupported``; the snapshot's ``unsupported``,
+whose checks evaluate on no such resources). The demo, ``make serve`` and the test
+fixtures set it; nothing in the deployed service does, so in AWS the same answers are
+errors. The variable is read when a collection starts, never at import time.
 """
 
 from __future__ import annotations
@@ -11,6 +27,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections import Counter
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
@@ -30,6 +47,7 @@ from botocore.exceptions import (
     UnknownCredentialError,
 )
 from botocore.model import OperationModel
+from botocore.parsers import ResponseParserError
 
 RETRY_MODE = "adaptive"
 MAX_ATTEMPTS = 8
@@ -60,10 +78,26 @@ CREDENTIAL_EXCEPTIONS: tuple[type[Exception], ...] = (
     ProfileNotFound,
 )
 
-# Error codes AWS answers when the endpoint does not offer the action at all (an API not
-# available in that region or partition), plus the code vpcwatch gives an emulator's
-# "not implemented" answer.
-UNSUPPORTED_ERROR_CODES = frozenset({"InvalidAction", "UnsupportedOperation", "NotImplemented"})
+# The opt-in that lets an emulator's "not implemented" answers read as an API the
+# endpoint does not offer (see the module docstring). Set only by the demo, the dev
+# server and the test fixtures.
+EMULATOR_ENV = "VPCWATCH_EMULATOR"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+# How much of a response that is not AWS's an error message quotes.
+_QUOTE_CHARS = 200
+
+
+def emulator_mode(environ: Mapping[str, str] | None = None) -> bool:
+    """True when ``VPCWATCH_EMULATOR`` opts in to the emulator's answers (1/true/yes/on)."""
+    env = os.environ if environ is None else environ
+    return env.get(EMULATOR_ENV, "").strip().lower() in _TRUE
+
+
+def new_session(environ: Mapping[str, str] | None = None) -> boto3.session.Session:
+    """A session on the standard credential chain whose region is ``AWS_REGION``, else
+    ``AWS_DEFAULT_REGION``, else the profile's (boto3 itself ignores ``AWS_REGION``)."""
+    env = os.environ if environ is None else environ
+    return boto3.session.Session(region_name=env.get("AWS_REGION", "").strip() or None)
 
 
 def make_client(session: boto3.session.Session, service: str, region: str) -> Any:
@@ -144,22 +178,27 @@ class OperationNotSupportedError(BotoCoreError):
 
 
 class UnsupportedDetector:
-    """Turns an emulator's "not implemented" answer into ``OperationNotSupportedError``
-    before botocore parses it, so the answer is neither retried nor mistaken for data.
+    """Under the emulator opt-in (``emulator_mode()``, or ``emulator=True``), turns an
+    emulator's "not implemented" answer into ``OperationNotSupportedError`` before
+    botocore parses it, so the answer is neither retried nor mistaken for data. Without
+    the opt-in it registers nothing: the answer fails the call like any response that is
+    not AWS's (fail closed).
 
     moto server answers an action it does not implement with a bare Werkzeug page:
     HTTP 500, ``text/html``, ``<!doctype html>...<title>500 Internal Server Error</title>``.
     AWS never answers an EC2 query with an HTML error page (its 5xx carry an XML error
-    document; a proxy's ``<html>`` 502/503/504 pages are left to botocore's retries).
+    document), but a proxy in front of it may: in production that is an error.
     """
 
     _EVENT = "before-parse.*.*"
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, emulator: bool | None = None) -> None:
+        self.enabled = emulator_mode() if emulator is None else emulator
         self._events = client.meta.events
         self._endpoint = str(client.meta.endpoint_url)
         self._unique_id = f"vpcwatch-unsupported-{next(_counter_ids)}"
-        self._events.register_first(self._EVENT, self._check, unique_id=self._unique_id)
+        if self.enabled:
+            self._events.register_first(self._EVENT, self._check, unique_id=self._unique_id)
 
     def _check(self, operation_model: OperationModel, response_dict: dict[str, Any], **kwargs: Any) -> None:
         if response_dict.get("status_code") != 500:
@@ -176,7 +215,8 @@ class UnsupportedDetector:
             )
 
     def close(self) -> None:
-        self._events.unregister(self._EVENT, unique_id=self._unique_id)
+        if self.enabled:
+            self._events.unregister(self._EVENT, unique_id=self._unique_id)
 
     def __enter__(self) -> UnsupportedDetector:
         return self
@@ -199,6 +239,10 @@ def error_code(exc: BaseException) -> str:
 def error_message(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Message") or exc)
+    if isinstance(exc, ResponseParserError):  # its text quotes the whole body
+        text = " ".join(str(exc).split())
+        quoted = text if len(text) <= _QUOTE_CHARS else text[:_QUOTE_CHARS] + "..."
+        return f"the response is not AWS's: {quoted}"
     return str(exc)
 
 
@@ -209,13 +253,18 @@ def is_credential_error(exc: BaseException) -> bool:
     return isinstance(exc, ClientError) and error_code(exc) in CREDENTIAL_ERROR_CODES
 
 
-def is_unsupported(exc: BaseException) -> bool:
-    """True when the endpoint does not offer the operation at all.
+def is_unsupported(exc: BaseException, emulator: bool | None = None) -> bool:
+    """True when an emulator, under the opt-in (``emulator_mode()`` when ``emulator`` is
+    None), says it does not offer the operation: moto in-process raises
+    ``NotImplementedError`` from its request hook; moto server's HTML 500 is turned into
+    ``OperationNotSupportedError`` by ``UnsupportedDetector`` (only ever under the opt-in).
 
-    moto in-process raises ``NotImplementedError`` from its request hook; moto server's
-    HTML 500 is caught by ``UnsupportedDetector``; AWS answers ``InvalidAction`` or
-    ``UnsupportedOperation``.
+    Never true without the opt-in, and never for an answer of AWS: ``InvalidAction``,
+    ``UnsupportedOperation`` or ``NotImplemented`` is an unknown API, whose data could
+    not be read, so an error (fail closed).
     """
-    if isinstance(exc, OperationNotSupportedError | NotImplementedError):
+    if isinstance(exc, OperationNotSupportedError):
         return True
-    return isinstance(exc, ClientError) and error_code(exc) in UNSUPPORTED_ERROR_CODES
+    if isinstance(exc, NotImplementedError):
+        return emulator_mode() if emulator is None else emulator
+    return False

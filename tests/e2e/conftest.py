@@ -1,5 +1,6 @@
 """A moto server on a free loopback port for the whole session; tests talk to it over
-HTTP through AWS_ENDPOINT_URL, as a user would."""
+HTTP through AWS_ENDPOINT_URL, as a user would, with the emulator opt-in
+(VPCWATCH_EMULATOR=1: moto's missing Client VPN API reads as no Client VPN)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from chalicelib.collect.session import EMULATOR_ENV
 from chalicelib.devserver import moto_server, reset
 
 FAKE_ENV = {
@@ -35,9 +37,10 @@ def server(moto_server_url: str) -> str:
 def aws_env(server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(FAKE_ENV, AWS_ENDPOINT_URL=server)
+    env[EMULATOR_ENV] = "1"
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)
     for key, value in env.items():
-        if key.startswith("AWS_"):
+        if key.startswith("AWS_") or key == EMULATOR_ENV:
             monkeypatch.setenv(key, value)
     return env

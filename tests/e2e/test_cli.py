@@ -177,3 +177,62 @@ def test_bad_policy_exits_2_naming_the_key(aws_env: dict[str, str], tmp_path: Pa
     policy.write_text("flow_logs: {traffic_type: ALL, destination: s3}\n")
     proc = run_cli(aws_env, "audit", "--policy", str(policy))
     assert proc.returncode == 2 and "'destination'" in proc.stderr
+
+
+# -- the region: --region, then AWS_REGION, AWS_DEFAULT_REGION, the profile's ----------
+
+
+def region_env(
+    aws_env: dict[str, str], tmp_path: Path, profile_region: str | None = None, **env: str
+) -> dict[str, str]:
+    """``aws_env`` with only the region settings given (and a config file of its own)."""
+    config = tmp_path / "aws-config"
+    config.write_text(f"[default]\nregion = {profile_region}\n" if profile_region else "")
+    base = {k: v for k, v in aws_env.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    return {**base, "AWS_CONFIG_FILE": str(config), **env}
+
+
+@pytest.mark.parametrize(
+    ("settings", "audited"),
+    [
+        pytest.param({"AWS_REGION": "eu-west-1"}, "eu-west-1", id="AWS_REGION-only"),
+        pytest.param({"AWS_DEFAULT_REGION": "eu-west-1"}, "eu-west-1", id="AWS_DEFAULT_REGION-only"),
+        pytest.param({"profile": "eu-west-2"}, "eu-west-2", id="profile-only"),
+        pytest.param(
+            {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-west-2"}, "eu-west-1", id="AWS_REGION-first"
+        ),
+        pytest.param({"AWS_DEFAULT_REGION": "us-west-2", "profile": "eu-west-2"}, "us-west-2", id="env-before-profile"),
+    ],
+)
+def test_the_region_honours_aws_region_first(
+    aws_env: dict[str, str], tmp_path: Path, settings: dict[str, str], audited: str
+) -> None:
+    settings = dict(settings)
+    env = region_env(aws_env, tmp_path, settings.pop("profile", None), **settings)
+    proc = run_cli(env, "audit", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["audit"]["regions"] == [audited]
+    assert {f["region"] for f in doc["findings"]} == {audited}  # moto's default VPC there
+
+
+def test_an_explicit_region_wins_over_aws_region(aws_env: dict[str, str], tmp_path: Path) -> None:
+    env = region_env(aws_env, tmp_path, "eu-west-2", AWS_REGION="eu-west-1", AWS_DEFAULT_REGION="us-west-2")
+    proc = run_cli(env, "audit", "--format", "json", "--region", "ap-southeast-2")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["audit"]["regions"] == ["ap-southeast-2"]
+
+
+def test_no_region_anywhere_is_one_clear_line(aws_env: dict[str, str], tmp_path: Path) -> None:
+    proc = run_cli(region_env(aws_env, tmp_path), "audit")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "vpcwatch: no region: pass --region, or set AWS_REGION, AWS_DEFAULT_REGION or the profile's region"
+    )
+
+
+def test_setup_with_aws_region_only(aws_env: dict[str, str], tmp_path: Path) -> None:
+    proc = run_cli(region_env(aws_env, tmp_path, AWS_REGION="eu-west-1"), "setup")
+    assert proc.returncode == 0, proc.stderr
+    env = json.loads(proc.stdout)
+    assert env["AWS_REGION"] == "eu-west-1" and ":eu-west-1:" in env["ALERTS_TOPIC_ARN"]

@@ -3,6 +3,8 @@
 moto is imported before any client is created; every AWS setting the host may carry
 (endpoint, profile, retry settings) is cleared so the tests see only the emulator. moto
 starts every region with a default VPC (172.31.0.0/16) and one default subnet per zone.
+The emulator opt-in is set (VPCWATCH_EMULATOR=1: moto's missing Client VPN API reads as
+no Client VPN); a test of production behaviour clears it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.collect.session import make_client
+from chalicelib.collect.session import EMULATOR_ENV, make_client
 
 REGION = "us-east-1"
 PEER_REGION = "us-west-2"
@@ -45,6 +47,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv(EMULATOR_ENV, "1")
 
 
 @pytest.fixture

@@ -181,7 +181,7 @@ def test_member_role_grants_exactly_the_registry_read_only_actions() -> None:
     role = _member_role()["Resources"]["MemberRole"]["Properties"]
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     granted = {a for s in statements for a in _as_list(s["Action"])}
-    assert granted == set(required_actions()) | {"sts:GetCallerIdentity"}
+    assert granted == set(required_actions()) | {"sts:GetCallerIdentity", "ec2:DescribeRegions"}
     for statement in statements:
         assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
         for action in _as_list(statement["Action"]):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from chalicelib.settings import SettingsError, is_parameter_name, load_settings
@@ -71,3 +73,23 @@ def test_parameter_names_and_documents_are_told_apart(value: str, is_name: bool)
 def test_errors_name_the_variable(env: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("env", "region"),
+    [
+        ({"AWS_REGION": "eu-west-1"}, "eu-west-1"),
+        ({"AWS_DEFAULT_REGION": "eu-west-2"}, "eu-west-2"),
+        ({"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-2"}, "eu-west-1"),
+        ({"AWS_REGION": " ", "AWS_DEFAULT_REGION": "eu-west-2"}, "eu-west-2"),
+    ],
+)
+def test_the_region_is_aws_region_then_aws_default_region(env: dict[str, str], region: str) -> None:
+    base = {k: v for k, v in BASE.items() if k != "AWS_REGION"}
+    settings = load_settings({**base, **env})
+    assert settings.region == region and settings.audit_regions == (region,)
+
+
+def test_no_region_names_both_variables() -> None:
+    with pytest.raises(SettingsError, match=re.escape("AWS_REGION (or AWS_DEFAULT_REGION)")):
+        load_settings({k: v for k, v in BASE.items() if k != "AWS_REGION"})

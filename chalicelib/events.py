@@ -597,11 +597,14 @@ class Scope:
     region_wide: bool
     checks: tuple[str, ...] | None  # None: every check
     reason: str
+    # VPCs of this account in other regions whose verdicts the change moves (the other
+    # side of a cross-region peering: its finding lives in the requester's region).
+    elsewhere: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def empty(self) -> bool:
         """Nothing to re-audit: the change touches nothing a check reads."""
-        return not self.region_wide and not self.vpc_ids
+        return not self.region_wide and not self.vpc_ids and not self.elsewhere
 
 
 # Kinds that live outside any VPC: an unresolved one needs the region, for these checks.
@@ -693,6 +696,7 @@ class _Resolver:
     region_all: bool = False
     notes: list[str] = field(default_factory=list)
     subjects: list[str] = field(default_factory=list)
+    remote: dict[str, dict[str, None]] = field(default_factory=dict)  # region -> VPC ids
 
     # -- outcome -------------------------------------------------------------------
     def add(self, vpc_ids: Iterable[str]) -> None:
@@ -725,6 +729,11 @@ class _Resolver:
                 outcome += f", with neighbours {_brief(extra)}"
         else:
             outcome = "touches nothing vpcwatch audits"
+        elsewhere = tuple((region, tuple(vpcs)) for region, vpcs in sorted(self.remote.items()))
+        if elsewhere:
+            outcome += f"; and {', '.join(f'{_brief(v)} in {r}' for r, v in elsewhere)}"
+            if checks is None and not region_wide:
+                checks = checks_for_event(t.event_name)
         notes = f" ({'; '.join(dict.fromkeys(self.notes))})" if self.notes else ""
         return Scope(
             account_id=t.account_id,
@@ -733,6 +742,7 @@ class _Resolver:
             region_wide=region_wide,
             checks=checks,
             reason=f"{subject}: {outcome}{notes}",
+            elsewhere=elsewhere,
         )
 
     # -- plan ----------------------------------------------------------------------
@@ -935,16 +945,22 @@ class _Resolver:
             self.region(None, f"{_brief(unknown)} unknown to AWS and to memory")
 
     def _local_sides(self, peering: Mapping[str, Any]) -> list[str]:
-        """The VPCs of a peering that live in this account and region (the other side is
-        another audit's business)."""
+        """The VPCs of a peering that live in this account and region. A side of this
+        account in another region is remembered in ``remote``: a cross-region peering's
+        finding lives in its requester's region, which the change moves too. Another
+        account's side is that account's business."""
         sides = []
         for key in ("RequesterVpcInfo", "AccepterVpcInfo"):
             side = peering.get(key)
             if not isinstance(side, Mapping) or not isinstance(side.get("VpcId"), str):
                 continue
             owner, region = side.get("OwnerId"), side.get("Region")
-            if owner in (None, "", self.touched.account_id) and region in (None, "", self.touched.region):
+            if owner not in (None, "", self.touched.account_id):
+                continue
+            if region in (None, "", self.touched.region):
                 sides.append(side["VpcId"])
+            elif isinstance(region, str) and _REGION.match(region):
+                self.remote.setdefault(region, {})[side["VpcId"]] = None
         return sides
 
     # -- transit gateways ------------------------------------------------------------

@@ -408,22 +408,36 @@ class Service:
         memory = self.store.resource_vpcs(account, touched.region)
         scope = resolve_scope(touched, ec2, memory)
         vpc_ids = () if scope.region_wide else scope.vpc_ids
-        if not scope.region_wide and not vpc_ids:
+        if not scope.region_wide and not vpc_ids and not scope.elsewhere:
             log.info("event %s %s touches nothing vpcwatch audits", touched.event_id, touched.event_name)
             return {"skipped": True, "reason": scope.reason}
-        outcome = self.audit_and_notify([scope.region], vpc_ids, scope.checks, account_id=account)
         answer: dict[str, Any] = {
             "event_id": touched.event_id,
             "account_id": account,
             "scope": {"region": scope.region, "vpc_ids": list(vpc_ids), "region_wide": scope.region_wide},
             "reason": scope.reason,
-            "changes": {k: [f["id"] for f in v] for k, v in outcome.changes_by_type().items()},
-            "published": outcome.published,
+            "changes": {"opened": [], "resolved": [], "reopened": []},
+            "published": 0,
         }
-        if outcome.failures:
-            answer["errors"] = [f.to_dict() for f in outcome.failures]
-        recheck = QueuedAudit(account, scope.region, vpc_ids, scope.checks, attempt=1)
-        answer.update(self._recheck(recheck, outcome, settling=touched.event_name in SETTLING_EVENTS))
+        errors: list[dict[str, Any]] = []
+        # The event's region, then the other side of cross-region peerings in this account
+        # (a peering's finding lives in its requester's region).
+        audits: list[tuple[str, tuple[str, ...]]] = [(scope.region, vpc_ids)] if scope.region_wide or vpc_ids else []
+        audits += scope.elsewhere
+        if scope.elsewhere:
+            answer["elsewhere"] = [{"region": where, "vpc_ids": list(vpcs)} for where, vpcs in scope.elsewhere]
+        for n, (where, vpcs) in enumerate(audits):
+            outcome = self.audit_and_notify([where], vpcs, scope.checks, account_id=account)
+            for kind, findings in outcome.changes_by_type().items():
+                answer["changes"][kind] += [f["id"] for f in findings]
+            answer["published"] += outcome.published
+            errors += [f.to_dict() for f in outcome.failures]
+            recheck = QueuedAudit(account, where, vpcs, scope.checks, attempt=1)
+            settled = self._recheck(recheck, outcome, settling=touched.event_name in SETTLING_EVENTS)
+            if n == 0:
+                answer.update(settled)
+        if errors:
+            answer["errors"] = errors
         return answer
 
     def _recheck(self, request: QueuedAudit, outcome: Outcome, *, settling: bool = False) -> dict[str, Any]:

@@ -427,3 +427,34 @@ def test_a_sweep_that_read_before_an_event_never_undoes_it(
     assert deployed.messages() == []
     resolved = json.loads(client.http.get("/findings?status=RESOLVED").body)["findings"]
     assert [f["resource_id"] for f in resolved] == [lab.app_private_rtb]
+
+
+def test_a_cross_region_peering_is_one_finding_re_audited_from_either_side(deployed: Deployed, client: Client) -> None:
+    """The requester (app, us-east-1) and the accepter (us-west-2) overlap. Accepting in
+    us-west-2 re-audits the requester's region too, where the one finding lives; a full
+    audit of both regions finds the same single finding."""
+    lab = deployed.lab
+    west = boto3.client("ec2", region_name="us-west-2")
+    peer = west.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    east = boto3.client("ec2", region_name=REGION)
+    pcx = east.create_vpc_peering_connection(VpcId=lab.app_vpc, PeerVpcId=peer, PeerRegion="us-west-2")[
+        "VpcPeeringConnection"
+    ]["VpcPeeringConnectionId"]
+    west.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    event = cloudtrail_event(
+        "AcceptVpcPeeringConnection",
+        {"vpcPeeringConnectionId": pcx},
+        {"vpcPeeringConnection": {"vpcPeeringConnectionId": pcx}},
+        account_id=ACCOUNT,
+        region="us-west-2",
+        event_id="accept-west",
+    )
+    answer = client.lambda_.invoke("on_network_change", event).payload
+    assert answer["elsewhere"] == [{"region": REGION, "vpc_ids": [lab.app_vpc]}]
+    peering = [m for m in deployed.messages() if m[1] == "peering-cidrs-non-overlapping"]
+    assert peering == [("finding.opened", "peering-cidrs-non-overlapping", pcx)]
+
+    body = post_audit(client, {"regions": [REGION, "us-west-2"]})
+    found = [(f["region"], f["vpc_id"]) for f in body["findings"] if f["resource_id"] == pcx]
+    assert found == [(REGION, lab.app_vpc)]
+    assert not [m for m in deployed.messages() if m[2] == pcx]  # the same finding: nothing new announced

@@ -1006,3 +1006,43 @@ DESCRIBE_METHODS = [
     "get_transit_gateway_route_table_associations",
     "get_transit_gateway_route_table_propagations",
 ]
+
+
+def _cross_region_peering(status: str = "active") -> dict[str, Any]:
+    return {
+        "VpcPeeringConnectionId": "pcx-x",
+        "Status": {"Code": status},
+        "RequesterVpcInfo": {"VpcId": "vpc-home", "OwnerId": ACCOUNT, "Region": "eu-west-1"},
+        "AccepterVpcInfo": {"VpcId": "vpc-here", "OwnerId": ACCOUNT, "Region": REGION},
+    }
+
+
+def test_a_cidr_change_re_audits_the_peer_in_its_own_region() -> None:
+    """A CIDR added here moves the verdict of a cross-region peering whose finding lives in
+    the requester's region: that region is re-audited for the peer, in the same event."""
+    ec2 = FakeEc2(
+        {
+            "describe_vpc_peering_connections": {"VpcPeeringConnections": [_cross_region_peering()]},
+            "describe_transit_gateway_attachments": {"TransitGatewayAttachments": []},
+        }
+    )
+    scope = resolve_scope(touched("AssociateVpcCidrBlock", vpc_ids=("vpc-here",)), ec2, {})
+    assert scope.vpc_ids == ("vpc-here",) and not scope.region_wide
+    assert scope.elsewhere == (("eu-west-1", ("vpc-home",)),)
+    assert scope.checks == checks_for_event("AssociateVpcCidrBlock")
+    assert "vpc-home in eu-west-1" in scope.reason
+
+
+def test_accepting_a_cross_region_peering_re_audits_the_requester_region() -> None:
+    ec2 = FakeEc2({"describe_vpc_peering_connections": {"VpcPeeringConnections": [_cross_region_peering()]}})
+    scope = resolve_scope(touched("AcceptVpcPeeringConnection", peering_ids=("pcx-x",)), ec2, {})
+    assert scope.vpc_ids == ("vpc-here",)
+    assert scope.elsewhere == (("eu-west-1", ("vpc-home",)),)
+
+
+def test_another_accounts_side_is_not_re_audited_elsewhere() -> None:
+    peering = _cross_region_peering()
+    peering["RequesterVpcInfo"]["OwnerId"] = "999999999999"
+    ec2 = FakeEc2({"describe_vpc_peering_connections": {"VpcPeeringConnections": [peering]}})
+    scope = resolve_scope(touched("AcceptVpcPeeringConnection", peering_ids=("pcx-x",)), ec2, {})
+    assert scope.elsewhere == ()

@@ -44,6 +44,11 @@ IN_FLIGHT_STATES = frozenset(
         "associating",  # route table, CIDR block and TGW route table associations
         "enabling",  # TGW propagations
         "creating",
+        "createinprogress",  # managed prefix lists
+        "modifyinprogress",
+        "restoreinprogress",
+        "pendingassociate",  # Client VPN endpoints without a target network yet
+        "authorizing",  # Client VPN authorization rules
     }
 )
 GONE_STATES = frozenset(
@@ -62,6 +67,9 @@ GONE_STATES = frozenset(
         "disabled",
         "detaching",
         "detached",
+        "deleteinprogress",  # managed prefix lists
+        "createfailed",
+        "revoking",  # Client VPN authorization rules
     }
 )
 

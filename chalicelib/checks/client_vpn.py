@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from chalicelib.checks.subjects import audited_client_vpn_endpoints
 from chalicelib.model import ClientVpnEndpoint, NetworkSnapshot, Violation
 from chalicelib.policy import Policy
-
-_GONE = frozenset({"deleted", "deleting"})
-# A revoking rule is on its way out and a failed one never took effect: neither grants access.
-_INEFFECTIVE_RULE_STATES = frozenset({"revoking", "failed"})
+from chalicelib.states import is_gone
 
 
 def _live_endpoints(snapshot: NetworkSnapshot) -> list[ClientVpnEndpoint]:
-    # An endpoint without a target network has no VPC; scope can only filter what it can place.
-    return sorted(
-        (
-            e
-            for e in snapshot.client_vpn_endpoints
-            if e.status.lower() not in _GONE and (e.vpc_id is None or snapshot.in_scope(e.vpc_id))
-        ),
-        key=lambda e: e.endpoint_id,
-    )
+    audited = audited_client_vpn_endpoints(snapshot)
+    return sorted((e for e in snapshot.client_vpn_endpoints if e.endpoint_id in audited), key=lambda e: e.endpoint_id)
 
 
 def check_client_vpn_connection_logging(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
@@ -45,7 +36,7 @@ def check_client_vpn_no_authorize_all(snapshot: NetworkSnapshot, policy: Policy)
             {
                 (rule.destination_cidr, rule.group_id)
                 for rule in endpoint.authorization_rules
-                if rule.access_all and rule.status.lower() not in _INEFFECTIVE_RULE_STATES
+                if rule.access_all and not is_gone(rule.status)  # revoking or failed: grants nothing
             }
         )
         if not rules:

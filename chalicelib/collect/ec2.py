@@ -57,6 +57,7 @@ from chalicelib.model import (
     Vpc,
     VpcEndpoint,
 )
+from chalicelib.states import is_gone, is_present
 
 # Page size of every paginated call: None asks each operation for its maximum page
 # (1000 for most, 100 for route tables and prefix lists). Tests lower it.
@@ -68,8 +69,6 @@ TGW_ROUTES_MAX = 1000
 TGW_ROUTE_STATES = ("active", "blackhole")
 AWS_MANAGED_OWNER = "AWS"
 
-_ASSOCIATED = frozenset({"associated", "associating"})
-_GONE = frozenset({"disassociating", "disassociated", "failing", "failed"})
 # Route target fields, in the order the target is taken from when several are set (a
 # route to an instance reports both its ENI and the instance).
 _ROUTE_TARGETS = (
@@ -560,7 +559,7 @@ def _client_vpn_endpoints(run: _Run, scope: tuple[str, ...]) -> list[ClientVpnEn
         endpoint_id = str(raw.get("ClientVpnEndpointId", ""))
         vpc_id = raw.get("VpcId") or None
         status = str((raw.get("Status") or {}).get("Code", "available"))
-        if status == "deleted" or (scope and vpc_id not in scope):
+        if is_gone(status) or (scope and vpc_id not in scope):
             continue
         rules: tuple[ClientVpnAuthorizationRule, ...] = ()
         if endpoint_id:
@@ -634,14 +633,14 @@ def _vpc(raw: Raw) -> Vpc:
     ipv4 = [
         str(a["CidrBlock"])
         for a in raw.get("CidrBlockAssociationSet") or []
-        if a.get("CidrBlock") and _state(a, "CidrBlockState") in _ASSOCIATED
+        if a.get("CidrBlock") and is_present(_state(a, "CidrBlockState"))
     ]
     if not ipv4 and raw.get("CidrBlock") and "CidrBlockAssociationSet" not in raw:
         ipv4 = [str(raw["CidrBlock"])]
     ipv6 = [
         str(a["Ipv6CidrBlock"])
         for a in raw.get("Ipv6CidrBlockAssociationSet") or []
-        if a.get("Ipv6CidrBlock") and _state(a, "Ipv6CidrBlockState") in _ASSOCIATED
+        if a.get("Ipv6CidrBlock") and is_present(_state(a, "Ipv6CidrBlockState"))
     ]
     return Vpc(
         vpc_id=str(raw.get("VpcId", "")),
@@ -657,7 +656,7 @@ def _subnet(raw: Raw) -> Subnet:
     ipv6 = [
         str(a["Ipv6CidrBlock"])
         for a in raw.get("Ipv6CidrBlockAssociationSet") or []
-        if a.get("Ipv6CidrBlock") and _state(a, "Ipv6CidrBlockState") not in _GONE
+        if a.get("Ipv6CidrBlock") and is_present(_state(a, "Ipv6CidrBlockState"))
     ]
     return Subnet(
         subnet_id=str(raw.get("SubnetId", "")),
@@ -684,9 +683,7 @@ def _route(raw: Raw) -> Route | None:
 
 
 def _route_table(raw: Raw) -> RouteTable:
-    associations = [
-        a for a in raw.get("Associations") or [] if _state(a, "AssociationState") not in ("disassociated", "failed")
-    ]
+    associations = [a for a in raw.get("Associations") or [] if is_present(_state(a, "AssociationState"))]
     return RouteTable(
         route_table_id=str(raw.get("RouteTableId", "")),
         vpc_id=str(raw.get("VpcId", "")),
@@ -701,7 +698,7 @@ def _route_table(raw: Raw) -> RouteTable:
 
 def _internet_gateway(raw: Raw) -> InternetGateway:
     attachments = raw.get("Attachments") or []
-    attached = (str(a["VpcId"]) for a in attachments if a.get("VpcId") and a.get("State") != "detached")
+    attached = (str(a["VpcId"]) for a in attachments if a.get("VpcId") and is_present(a.get("State")))
     return InternetGateway(
         gateway_id=str(raw.get("InternetGatewayId", "")),
         vpc_ids=tuple(dict.fromkeys(attached)),
@@ -790,7 +787,7 @@ def _tgw_associations(run: _Run, table_id: str) -> tuple[str, ...]:
     associated = (
         str(r["TransitGatewayAttachmentId"])
         for r in raws
-        if r.get("TransitGatewayAttachmentId") and r.get("State", "associated") in ("associated", "associating")
+        if r.get("TransitGatewayAttachmentId") and is_present(r.get("State"))
     )
     return tuple(dict.fromkeys(associated))
 

@@ -35,6 +35,11 @@ from chalicelib.states import Lifecycle, is_gone, is_in_flight, is_live, is_pres
         ("rollingBack", Lifecycle.GONE),
         ("disassociating", Lifecycle.GONE),
         ("disassociated", Lifecycle.GONE),
+        ("create-in-progress", Lifecycle.IN_FLIGHT),
+        ("delete-in-progress", Lifecycle.GONE),
+        ("create-complete", Lifecycle.LIVE),
+        ("pending-associate", Lifecycle.IN_FLIGHT),
+        ("revoking", Lifecycle.GONE),
     ],
 )
 def test_lifecycle(state: str | None, expected: Lifecycle) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from chalicelib.states import is_gone, is_live
+from chalicelib.states import is_live
 
 Tags = Mapping[str, str]
 EXEMPT_TAG = "vpcwatch:exempt"
@@ -455,19 +455,12 @@ class NetworkSnapshot:
 
     @cached_property
     def vpc_cidrs(self) -> dict[str, tuple[str, ...]]:
-        """VPC id -> all its CIDRs: as the VPC describes itself when we can see it, else as
-        live peerings report it (peer VPCs in other accounts or regions). Deleted or
-        rejected peerings keep stale CIDRs, so they are not asked."""
-        cidrs: dict[str, dict[str, None]] = defaultdict(dict)
-        for vpc in self.vpcs:
-            cidrs[vpc.vpc_id].update(dict.fromkeys(vpc.cidrs))
-        for peering in self.peerings:
-            if is_gone(peering.status):
-                continue
-            for side in (peering.requester, peering.accepter):
-                if side.vpc_id not in self.vpc_by_id:
-                    cidrs[side.vpc_id].update(dict.fromkeys(side.cidrs))
-        return {k: tuple(v) for k, v in cidrs.items()}
+        """VPC id -> all its CIDRs, as the VPC describes itself (DescribeVpcs). Peer VPCs
+        that cannot be described (other accounts or regions) are known only through each
+        peering's own report of them (``PeeringSide.cidrs``), read per peering: merging the
+        reports of several peerings would make a verdict on one peering depend on others,
+        which a scoped audit does not read."""
+        return {vpc.vpc_id: vpc.cidrs for vpc in self.vpcs}
 
     @cached_property
     def tags_by_resource(self) -> dict[str, Tags]:

@@ -296,7 +296,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="transit-gateway-route-table",
         severity=Severity.HIGH,
         fn=routing.check_tgw_routes_non_overlapping,
-        needs=(_VPCS, _PCX, _TGW, _TGW_ATT, *_TGW_TABLE_ACTIONS, *_PL_ACTIONS),
+        needs=(_VPCS, _TGW, _TGW_ATT, *_TGW_TABLE_ACTIONS, *_PL_ACTIONS),
         subjects=S.audited_tgw_route_tables,
         remediation="VPC console > Transit gateway route tables > the table: disable the propagation "
         "or delete the static route of one attachment, or renumber the overlapping VPC.",

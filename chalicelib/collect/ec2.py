@@ -403,12 +403,15 @@ def _peerings(run: _Run, region: str, scope: tuple[str, ...]) -> list[Peering]:
 
 
 def _peerings_by_id(run: _Run, region: str, peering_ids: Sequence[str]) -> list[Peering]:
-    """Only the peerings routes name (what the route checks need of them)."""
+    """Only the peerings routes name (what the route checks need of them). By filter, not by
+    ``VpcPeeringConnectionIds``: a route can outlive its peering by months, and EC2 answers
+    an id it no longer knows with NotFound for the whole call, where a filter just omits it."""
     if not peering_ids:
         return []
-    op, key = "DescribeVpcPeeringConnections", "VpcPeeringConnections"
+    op, key, id_key = "DescribeVpcPeeringConnections", "VpcPeeringConnections", "VpcPeeringConnectionId"
     wanted = set(peering_ids)
-    raws = run.items(op, key, VpcPeeringConnectionIds=list(peering_ids))
+    raws = run.query(op, key, id_key, filter_name="vpc-peering-connection-id", values=peering_ids)
+    # Client-side too: some endpoints ignore this filter (moto 5.2.5 does).
     return [p for p in (_peering(raw, region) for raw in raws) if p.peering_id in wanted]
 
 

@@ -1,6 +1,6 @@
 """The minimal worlds of ``known_cases`` (each a disagreement the property tests found),
 run on every test run: full, scoped and region-wide lean audits through the real collector
-must agree on each. They fail today; each turns XPASS when its cause is fixed."""
+must agree on each: the regressions of the cases the property tests found."""
 
 from __future__ import annotations
 
@@ -10,16 +10,8 @@ from tests.property.harness import compare
 from tests.property.known_cases import KNOWN_CASES
 
 
-def _reason(name: str) -> str:
-    doc = KNOWN_CASES[name].__doc__ or name
-    return " ".join(doc.split())
-
-
 @pytest.mark.property
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(name, marks=pytest.mark.xfail(strict=False, reason=_reason(name))) for name in KNOWN_CASES],
-)
+@pytest.mark.parametrize("name", [pytest.param(name, id=name) for name in KNOWN_CASES])
 def test_known_disagreement(name: str) -> None:
     diff = compare(KNOWN_CASES[name]())
     if diff.problems:

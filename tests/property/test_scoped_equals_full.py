@@ -44,12 +44,6 @@ PROPERTY = settings(
 )
 
 
-# Fails today: see known_cases for each kind of disagreement, with a minimal world.
-@pytest.mark.xfail(
-    strict=False,
-    reason="scoped audits disagree with the full audit: peering-cidrs vpc_id, peering-routes-least-access, "
-    "tgw-routes / tgw-auto-accept covered but not judged, connected-cidrs (tests/property/known_cases.py)",
-)
 @pytest.mark.property
 @PROPERTY
 @given(scenarios())
@@ -84,11 +78,6 @@ def test_a_region_wide_audit_of_an_events_checks_equals_the_full_audit(scenario:
         raise AssertionError(diff.report("calls of the lean collection that failed:", diff.errors))
 
 
-# Fails today: a lean re-audit asks for a purged peering by id (known_cases.stale_route_to_a_purged_peering).
-@pytest.mark.xfail(
-    strict=False,
-    reason="a route to a purged peering makes the lean scoped collection fail (InvalidVpcPeeringConnectionID.NotFound)",
-)
 @pytest.mark.property
 @PROPERTY
 @given(scenarios())

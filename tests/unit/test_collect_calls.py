@@ -117,13 +117,14 @@ def test_pages_add_calls_for_the_types_that_fill_them() -> None:
 @pytest.mark.parametrize(
     ("event", "budget"),
     [
-        # the route checks: the VPC, its subnets, tables, endpoints and peerings (5), and what
-        # its routes name: a transit gateway (attachments, gateways) and a prefix list (list, entries)
-        ("CreateRoute", 9),
+        # the route checks: the VPC, its subnets, tables, endpoints and peerings (5), the peer
+        # VPC as context (1), and what its routes name: a transit gateway (attachments,
+        # gateways) and a prefix list (list, entries)
+        ("CreateRoute", 10),
         # the flow log checks: the VPC, its subnets, their flow logs
         ("CreateFlowLogs", 3),
         # both
-        ("CreateSubnet", 10),
+        ("CreateSubnet", 11),
     ],
 )
 def test_an_events_scoped_re_audit_of_one_vpc_makes_a_handful_of_calls(event: str, budget: int) -> None:

@@ -273,20 +273,27 @@ def test_a_route_change_that_resolves_two_findings_costs_at_most_14_requests(reg
     assert not calls["dynamodb:BatchWriteItem"] and not calls["dynamodb:Scan"]
 
 
-def test_a_failure_to_remember_never_blocks_publishing(
-    region: Region, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    def refuse(*args: Any, **kwargs: Any) -> bool:
-        raise ValueError("the memory could not be written")
+def test_a_failure_to_remember_never_blocks_publishing(region: Region, caplog: pytest.LogCaptureFixture) -> None:
+    """DynamoDB refuses every write of the resource memory (as it refused the 400 KB item
+    this memory used to outgrow): the changes are still recorded and published."""
+    from botocore.exceptions import ClientError
 
-    monkeypatch.setattr(FindingStore, "remember_resources", refuse)
+    def refuse_memory(params: dict[str, Any], **kwargs: Any) -> None:
+        items = [params.get("Item", {})] + [a.get("Put", {}).get("Item", {}) for a in params.get("TransactItems", [])]
+        if any(str(i.get("id", {}).get("S", "")).startswith("topology#") for i in items):
+            message = "Item size has exceeded the maximum allowed size"
+            raise ClientError({"Error": {"Code": "ValidationException", "Message": message}}, "PutItem")
+
+    region.service.store._ddb.meta.events.register("before-parameter-build.dynamodb.PutItem", refuse_memory)
+    region.service.store._ddb.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", refuse_memory)
     with caplog.at_level(logging.ERROR, logger="vpcwatch.service"):
         outcome = region.service.audit_and_notify()
 
     assert len(outcome.changes) == 2 and outcome.published == 2 and outcome.publish_failures == 0
     assert any("resource memory" in r.getMessage() for r in caplog.records)
     entries = raw_items(region.service.store._ddb, "outbox")
-    assert all("sent_at" in e and "outbox" not in e for e in entries) and len(entries) == 2
+    assert len(entries) == 2 and all("sent_at" in e and "outbox" not in e for e in entries)
+    assert raw_items(region.service.store._ddb, "topology") == []
 
 
 def test_publish_batch_sends_what_publish_sends(region: Region) -> None:

@@ -651,7 +651,8 @@ class _MemoryWrite:
 
 
 def _token() -> str:
-    return secrets.token_hex(4)
+    """A new shard item's name: never that of the item it replaces in the same transaction."""
+    return secrets.token_hex(6)
 
 
 def _memory_write(memory: ResourceMemory, mapping: Mapping[str, str], replace: bool) -> _MemoryWrite | None:

@@ -46,6 +46,7 @@ bench: venv
 	$(BIN)/python -m bench.bench_evaluate
 	$(BIN)/python -m bench.bench_collect
 	$(BIN)/python -m bench.bench_service
+	$(BIN)/python -m bench.bench_requests
 	$(BIN)/python -m bench.bench_coldstart
 	$(BIN)/python -m bench.bench_sweep
 

@@ -28,10 +28,11 @@ import logging
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
+from botocore.exceptions import BotoCoreError, ClientError
 from slack_sdk.webhook import WebhookClient
 
 from chalicelib.checks import CHECK_BY_ID
@@ -309,6 +310,59 @@ def publish(sns: Any, topic_arn: str, change: Change) -> str:
     message_id = str(response["MessageId"])
     log.info("published %s for finding %s as %s", change.type, change.finding.id, message_id)
     return message_id
+
+
+PUBLISH_BATCH_ENTRIES = 10  # PublishBatch's maximum
+PUBLISH_BATCH_BYTES = 256 * 1024  # of the messages and their attributes, all entries together
+
+
+def _entry_bytes(kwargs: Mapping[str, Any]) -> int:
+    attributes = kwargs.get("MessageAttributes", {})
+    return (
+        len(str(kwargs["Message"]).encode())
+        + len(str(kwargs.get("Subject", "")).encode())
+        + sum(len(name.encode()) + len(json.dumps(value).encode()) for name, value in attributes.items())
+    )
+
+
+def publish_batch(sns: Any, topic_arn: str, changes: Sequence[Change]) -> list[str | None]:
+    """Publish changes with PublishBatch, each message exactly as ``publish`` sends it, up
+    to ten a call and within its 256 KB for all of them. Returns the MessageId of each
+    change, or None for one SNS refused or whose call failed (logged): the caller keeps
+    those in its outbox for the next run. Never raises for SNS's answer."""
+    results: list[str | None] = [None] * len(changes)
+    batches: list[list[tuple[int, dict[str, Any]]]] = []
+    size = 0
+    for n, change in enumerate(changes):
+        kwargs = sns_message(change)
+        entry_size = _entry_bytes(kwargs)
+        if not batches or len(batches[-1]) == PUBLISH_BATCH_ENTRIES or size + entry_size > PUBLISH_BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append((n, kwargs))
+        size += entry_size
+    for batch in batches:
+        entries = [{"Id": str(n), **kwargs} for n, kwargs in batch]
+        try:
+            response = sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=entries)
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("publish of %d change(s) failed, kept for the next run: %s", len(entries), exc)
+            continue
+        for success in response.get("Successful", []):
+            results[int(success["Id"])] = str(success["MessageId"])
+        for failure in response.get("Failed", []):
+            change = changes[int(failure["Id"])]
+            log.warning(
+                "publish failed, kept for the next run: %s %s: %s %s",
+                change.type,
+                change.finding.id,
+                failure.get("Code"),
+                failure.get("Message", ""),
+            )
+    for n, message_id in enumerate(results):
+        if message_id is not None:
+            log.info("published %s for finding %s as %s", changes[n].type, changes[n].finding.id, message_id)
+    return results
 
 
 # ---------------------------------------------------------------------------------

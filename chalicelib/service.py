@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,6 +39,9 @@ from chalicelib.collect.session import account_id, error_code, error_message, is
 from chalicelib.model import OPENED, REOPENED, RESOLVED, Change, CollectionError, NetworkSnapshot
 from chalicelib.settings import Settings
 from chalicelib.settling import MAX_RECHECKS, RECHECK_DELAY_SECONDS, QueuedAudit, in_flight
+
+if TYPE_CHECKING:
+    from chalicelib.store import OutboxEntry, ResourceMemory
 
 log = logging.getLogger("vpcwatch.service")
 
@@ -265,10 +268,13 @@ class Service:
         vpc_ids: Sequence[str] = (),
         checks: Collection[str] | None = None,
         account_id: str | None = None,
+        memory: ResourceMemory | None = None,
     ) -> Outcome:
         """Audit, record, announce. A region (or an account whose role cannot be assumed)
         that could not be audited is logged and reported in ``Outcome.failures``; nothing
-        of it is reconciled, so none of its findings is resolved."""
+        of it is reconciled, so none of its findings is resolved. ``memory``: the store's
+        resource memory of the audited region as the caller read it (an event's scope
+        lookup), which spares ``record`` reading it again."""
         t0 = time.perf_counter()
         try:
             result, failures = self._audit(regions, vpc_ids, checks, account_id)
@@ -284,7 +290,7 @@ class Service:
             )
         if failures and not result.snapshots:  # nothing could be audited: nothing to record
             return self._observed(Outcome(result, (), 0, 0, time.perf_counter() - t0, failures))
-        return self.record(result, t0, failures)
+        return self.record(result, t0, failures, memory)
 
     def _empty_result(
         self, account: str, regions: Sequence[str], vpc_ids: Sequence[str], checks: Collection[str] | None
@@ -302,21 +308,83 @@ class Service:
             checks=None if checks is None else tuple(checks),
         )
 
-    def record(self, result: AuditResult, t0: float | None = None, failures: Sequence[AuditFailure] = ()) -> Outcome:
-        """Reconcile the audit with the store, remember where resources live, publish."""
-        from chalicelib.store import resource_vpc_map
+    def record(
+        self,
+        result: AuditResult,
+        t0: float | None = None,
+        failures: Sequence[AuditFailure] = (),
+        memory: ResourceMemory | None = None,
+    ) -> Outcome:
+        """Reconcile the audit with the store, publish, remember where resources live.
+
+        The changes are written in as few requests as they fit (``FindingStore.apply``),
+        with their outbox entries claimed for this run, which publishes them at once
+        (PublishBatch, then one transaction marks them sent) after any entry an earlier
+        run left. Remembering resources comes last and never fails the run: memory is a
+        hint for later events, announcements are not."""
+        from chalicelib.store import DEFAULT_LEASE
 
         start = time.perf_counter() if t0 is None else t0
         # Judged as of when the data was read, not when it is recorded: a sweep that read
         # the network before an event audit, but records after it, must not undo it.
-        changes = tuple(self.store.reconcile(result, dt.datetime.fromisoformat(result.started_at)))
-        for snapshot in result.snapshots:
-            self.store.remember_resources(
-                snapshot.account_id, snapshot.region, resource_vpc_map(snapshot), replace=not snapshot.scope_vpc_ids
-            )
-        published, failed = self.publish_pending()
-        outcome = Outcome(result, changes, published, failed, time.perf_counter() - start, tuple(failures))
+        # Security Hub export rides the outbox entries: publish_pending delivers them all.
+        claim = None if self.settings.security_hub_export else DEFAULT_LEASE
+        recorded = self.store.apply(result, dt.datetime.fromisoformat(result.started_at), claim=claim)
+        published, failed = self.publish_pending()  # what earlier runs left, oldest first
+        sent, unsent = self._announce(recorded.claimed)
+        self._remember(result, memory)
+        outcome = Outcome(
+            result,
+            tuple(recorded.changes),
+            published + sent,
+            failed + unsent,
+            time.perf_counter() - start,
+            tuple(failures),
+        )
         return self._observed(outcome)
+
+    def _announce(self, entries: Sequence[OutboxEntry]) -> tuple[int, int]:
+        """Publish this run's own (claimed) outbox entries: PublishBatch, ten a request;
+        those published leave the outbox in one transaction, the others are released
+        for the next run. Returns (published, left for the next run)."""
+        if not entries:
+            return 0, 0
+        from chalicelib.notify import publish_batch
+
+        results = publish_batch(self.sns, self.settings.alerts_topic_arn, [e.change for e in entries])
+        sent = [e for e, message_id in zip(entries, results, strict=True) if message_id is not None]
+        unsent = [e for e, message_id in zip(entries, results, strict=True) if message_id is None]
+        try:
+            self.store.mark_sent_many(sent)
+        except (ClientError, BotoCoreError) as exc:  # published: at worst announced again when the lease ends
+            log.error("published changes not marked sent (%s): they may be announced again", error_code(exc))
+        for entry in unsent:
+            self.store.release(entry)  # due again at once: the next run retries it
+        return len(sent), len(unsent)
+
+    def _remember(self, result: AuditResult, memory: ResourceMemory | None) -> None:
+        """Remember resource id -> VPC id of each audited region (a full audit replaces,
+        a scoped one merges). A failure is logged and never fails the run."""
+        from chalicelib.store import resource_vpc_map
+
+        for snapshot in result.snapshots:
+            mine = memory is not None and (memory.account_id, memory.region) == (snapshot.account_id, snapshot.region)
+            known = memory if mine else None
+            try:
+                self.store.remember_resources(
+                    snapshot.account_id,
+                    snapshot.region,
+                    resource_vpc_map(snapshot),
+                    replace=not snapshot.scope_vpc_ids,
+                    known=known,
+                )
+            except Exception:  # a hint for later events: never worth an announcement
+                log.exception(
+                    "resource memory of %s/%s not updated",
+                    snapshot.account_id,
+                    snapshot.region,
+                    extra={"account_id": snapshot.account_id, "region": snapshot.region},
+                )
 
     def _observed(self, outcome: Outcome) -> Outcome:
         if self.observe is not None:
@@ -405,7 +473,7 @@ class Service:
             region = (touched.region,)
             self._observed(Outcome(self._empty_result(account, region, (), None), (), 0, 0, 0.0, (exc.failure,)))
             return {"event_id": touched.event_id, "account_id": account, "errors": [exc.failure.to_dict()]}
-        memory = self.store.resource_vpcs(account, touched.region)
+        memory = self.store.resource_vpcs(account, touched.region, (*touched.named, *touched.resource_ids))
         scope = resolve_scope(touched, ec2, memory)
         vpc_ids = () if scope.region_wide else scope.vpc_ids
         if not scope.region_wide and not vpc_ids and not scope.elsewhere:
@@ -427,7 +495,7 @@ class Service:
         if scope.elsewhere:
             answer["elsewhere"] = [{"region": where, "vpc_ids": list(vpcs)} for where, vpcs in scope.elsewhere]
         for n, (where, vpcs) in enumerate(audits):
-            outcome = self.audit_and_notify([where], vpcs, scope.checks, account_id=account)
+            outcome = self.audit_and_notify([where], vpcs, scope.checks, account_id=account, memory=memory)
             for kind, findings in outcome.changes_by_type().items():
                 answer["changes"][kind] += [f["id"] for f in findings]
             answer["published"] += outcome.published

@@ -14,8 +14,19 @@ on ``expiration``. Item kinds, told apart by ``kind`` and by the id:
 - outbox    ``id`` = ``outbox#<finding id>#<type>#<version>``: one announced change,
             written in the same transaction as the state change it announces. ``outbox``
             = ``PENDING`` and ``due`` while it waits; once sent they are removed and the
-            item expires through the TTL.
-- topology  ``id`` = ``topology#<account>#<region>``: resource id -> VPC id, gzipped JSON.
+            item expires through the TTL. The run that records a change writes its entry
+            already claimed (``due`` = the end of its lease) and publishes it itself.
+- topology  ``id`` = ``topology#<account>#<region>``: the head of the resource memory
+            (resource id -> VPC id): the gzipped JSON itself up to a few thousand
+            resources, else the list of its shards, ``topology#<account>#<region>#
+            <shard>#<token>`` (kind ``topology-shard``), split by a hash of the resource
+            id, each with a digest so that an unchanged memory is never rewritten.
+
+What an audit costs: one Query of the active findings of each (account, region) it
+covers, one BatchGetItem per 100 observed findings that are not active, and writes only
+for what changed, in TransactWriteItems of up to 100 items (``FindingStore.apply``). An
+unchanged finding is not rewritten: its ``last_seen`` is refreshed at most once a day
+(``LAST_SEEN_REFRESH``), or with a transaction the audit makes anyway.
 
 Global secondary indexes, all sparse (an item without an index's key attributes is not in
 it, so foreign items never are), all projecting every attribute:
@@ -43,13 +54,16 @@ import base64
 import binascii
 import datetime as dt
 import gzip
+import hashlib
 import json
+import logging
 import random
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -57,6 +71,8 @@ from botocore.exceptions import ClientError
 from chalicelib.audit import AuditResult, NotEvaluated, iso
 from chalicelib.checks import REGISTRY
 from chalicelib.model import OPENED, REOPENED, RESOLVED, Change, Finding, NetworkSnapshot, Severity
+
+log = logging.getLogger("vpcwatch.store")
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -71,6 +87,7 @@ STATUSES = (OPEN, RESOLVED_STATUS, SUPPRESSED)
 ACTIVE_STATUSES = (OPEN, SUPPRESSED)  # the statuses a later audit can resolve
 
 KIND_FINDING, KIND_OUTBOX, KIND_TOPOLOGY = "finding", "outbox", "topology"
+KIND_TOPOLOGY_SHARD = "topology-shard"
 PENDING = "PENDING"
 
 INDEX_ALL = "findings-all"
@@ -96,6 +113,9 @@ MAX_ITEM_BYTES = 400 * 1024
 SENT_RETENTION = dt.timedelta(days=7)  # sent outbox entries stay this long, for inspection
 DEFAULT_LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 12  # optimistic-lock retries per write before giving up
+LAST_SEEN_REFRESH = dt.timedelta(days=1)  # an unchanged finding's last_seen is rewritten at most this often
+TRANSACTION_ITEMS = 100  # TransactWriteItems' maximum
+TRANSACTION_BYTES = 3 * 1024 * 1024  # of its 4 MB, leaving room for the estimate's error
 
 # Reasons of a cancelled transaction that mean "someone else wrote first": re-read, retry.
 _RETRYABLE_REASONS = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"})
@@ -109,6 +129,29 @@ class StoreConflictError(RuntimeError):
 
 class _Conflict(Exception):
     """Internal: the condition of a write failed; re-read and decide again."""
+
+
+class _Cancelled(Exception):
+    """Internal: a write was refused; ``failed`` are the indexes of the actions whose
+    condition failed or that met a concurrent transaction (empty: unknown, all)."""
+
+    def __init__(self, failed: Iterable[int]) -> None:
+        super().__init__("write cancelled")
+        self.failed = tuple(failed)
+
+
+def _cancelled_items(error: ClientError, actions: int) -> tuple[int, ...] | None:
+    """The actions of a cancelled transaction that were refused for a reason worth a
+    re-read (``_RETRYABLE_REASONS``), () when DynamoDB did not say which; None when the
+    error is not such a cancellation (a validation error, say): it is raised."""
+    if _code(error) != "TransactionCanceledException":
+        return None
+    reasons = [str(r.get("Code") or "None") for r in error.response.get("CancellationReasons", [])]
+    if not reasons or not set(reasons) <= _RETRYABLE_REASONS:
+        return None
+    if len(reasons) != actions:
+        return ()
+    return tuple(n for n, reason in enumerate(reasons) if reason != "None")
 
 
 # ---------------------------------------------------------------------------------
@@ -292,6 +335,50 @@ def transition(current: Finding | None, observed: Finding | None, now: str) -> T
     return Transition(new, change)
 
 
+def _refresh_only(current: Finding, step: Transition) -> bool:
+    """The transition changes nothing but ``last_seen`` (the finding seen again)."""
+    return step.change is None and replace(step.finding, last_seen=current.last_seen) == current
+
+
+def _parse(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp)
+
+
+@dataclass(frozen=True)
+class _Write:
+    """One transition to write, conditioned on the version read (None: absent)."""
+
+    finding_id: str
+    step: Transition
+    expected: int | None
+    observed: Finding | None
+    last_seen_before: str = ""
+
+    @property
+    def items(self) -> int:
+        return 2 if self.step.change else 1  # the finding, and the outbox entry of a change
+
+    @property
+    def size(self) -> int:
+        """An upper bound of the bytes the write puts (the outbox entry holds the finding)."""
+        return self.items * (len(json.dumps(self.step.finding.to_dict(), separators=(",", ":"))) + 1024)
+
+
+def _transaction_chunks(writes: Sequence[_Write]) -> Iterator[list[_Write]]:
+    """``writes`` in groups that fit one TransactWriteItems (100 items, 4 MB)."""
+    chunk: list[_Write] = []
+    items = size = 0
+    for write in writes:
+        if chunk and (items + write.items > TRANSACTION_ITEMS or size + write.size > TRANSACTION_BYTES):
+            yield chunk
+            chunk, items, size = [], 0, 0
+        chunk.append(write)
+        items += write.items
+        size += write.size
+    if chunk:
+        yield chunk
+
+
 # ---------------------------------------------------------------------------------
 # Coverage: what an audit may resolve (pure)
 # ---------------------------------------------------------------------------------
@@ -421,6 +508,225 @@ def unpack_topology(blob: bytes) -> dict[str, str]:
     return {resource_id: vpc_id for vpc_id, ids in document.items() for resource_id in ids}
 
 
+# The memory of one (account, region) is a head item, ``topology#<account>#<region>``:
+# small memories live in it (gzipped, as ``pack_topology`` writes them); larger ones are
+# split by a hash of the resource id into ``shards`` items, ``topology#<account>#<region>#
+# <shard>#<token>``, which the head lists (token and digest of each). A lookup reads the
+# head, and only the shards of the ids it asks about; a write rewrites only the shards
+# whose content changed (new tokens), switching the head to them in the same
+# transaction, so a reader never sees a head naming shards that were not written.
+MEMORY_INLINE_MAX = 4096  # resources kept in the head itself (about 50 KB gzipped)...
+MEMORY_INLINE_KEEP = 8192  # ...and kept there while at most this many
+MEMORY_SHARD_TARGET = 4096  # resources per shard when (re)sharding
+MEMORY_SHARD_MAX = 16384  # a layout is kept while its shards average at most this many...
+MEMORY_SHARD_MIN = 1024  # ...and at least this many
+MEMORY_BLOB_MAX = 300 * 1024  # gzipped bytes of one item's document, well under the 400 KB item limit
+
+
+def shard_of(resource_id: str, shards: int) -> int:
+    """The shard (0 .. shards-1) that holds ``resource_id``."""
+    return int.from_bytes(hashlib.sha256(resource_id.encode()).digest()[:8], "big") % shards
+
+
+def topology_digest(mapping: Mapping[str, str]) -> str:
+    """A short digest of a mapping's content, to tell an unchanged memory without reading it."""
+    document = json.dumps(sorted(mapping.items()), separators=(",", ":")).encode()
+    return hashlib.sha256(document).hexdigest()[:24]
+
+
+def memory_shards(count: int, current: int) -> int:
+    """The shard count for ``count`` resources (0: in the head), keeping ``current`` while
+    it still fits, so that an unchanged memory keeps its layout and digests."""
+    if current == 0 and count <= MEMORY_INLINE_KEEP:
+        return 0
+    if current > 0 and current * MEMORY_SHARD_MIN <= count <= current * MEMORY_SHARD_MAX:
+        return current
+    if count <= MEMORY_INLINE_MAX:
+        return 0
+    shards = 2
+    while shards * MEMORY_SHARD_TARGET < count:
+        shards *= 2
+    return shards
+
+
+def split_topology(mapping: Mapping[str, str], shards: int) -> list[dict[str, str]]:
+    groups: list[dict[str, str]] = [{} for _ in range(shards)]
+    for resource_id, vpc_id in mapping.items():
+        groups[shard_of(resource_id, shards)][resource_id] = vpc_id
+    return groups
+
+
+@dataclass(frozen=True)
+class _Part:
+    token: str
+    digest: str
+
+
+class ResourceMemory(Mapping[str, str]):
+    """Resource id -> VPC id of one account and region, as the store last saw them,
+    read lazily: the head when made, then a shard the first time an id of it is asked
+    about (``load`` fetches the shards of many ids at once). A shard gone meanwhile
+    (rewritten by another writer) reads as empty: memory is a hint, never a verdict."""
+
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        head: Mapping[str, Any] | None = None,
+        fetch: Callable[[Sequence[str]], Mapping[str, Mapping[str, Any]]] | None = None,
+    ) -> None:
+        self.account_id, self.region = account_id, region
+        self.version: int | None = int(head["version"]["N"]) if head and "version" in head else None
+        self.exists = head is not None
+        self.shards = int(head["shards"]["N"]) if head and "shards" in head else 0
+        listed = head["parts"]["L"] if head and self.shards else []
+        self.parts = tuple(_Part(*str(p["S"]).split(":", 1)) for p in listed)
+        self.digest: str | None = head["digest"]["S"] if head and "digest" in head else None
+        self.count = int(head["resources"]["N"]) if head and "resources" in head else 0
+        self._fetch = fetch
+        self._inline: dict[str, str] | None = None
+        if not self.shards:
+            self._inline = unpack_topology(bytes(head["data"]["B"])) if head and "data" in head else {}
+        self._loaded: dict[int, dict[str, str]] = {}
+
+    @property
+    def key(self) -> str:
+        return f"topology#{self.account_id}#{self.region}"
+
+    def shard_key(self, index: int, token: str | None = None) -> str:
+        return f"{self.key}#{index}#{token if token is not None else self.parts[index].token}"
+
+    def load(self, resource_ids: Iterable[str]) -> None:
+        """Read, in one request, every shard holding one of ``resource_ids`` not read yet."""
+        if not self.shards:
+            return
+        wanted = sorted({shard_of(i, self.shards) for i in resource_ids} - set(self._loaded))
+        self._load(wanted)
+
+    def shard(self, index: int) -> dict[str, str]:
+        if index not in self._loaded:
+            self._load([index])
+        return self._loaded[index]
+
+    def _load(self, indexes: Sequence[int]) -> None:
+        if not indexes:
+            return
+        if self._fetch is None:
+            raise RuntimeError("this memory cannot read its shards")
+        items = self._fetch([self.shard_key(i) for i in indexes])
+        for index in indexes:
+            item = items.get(self.shard_key(index))
+            self._loaded[index] = unpack_topology(bytes(item["data"]["B"])) if item else {}
+
+    def everything(self) -> dict[str, str]:
+        if self._inline is not None:
+            return self._inline
+        self._load([i for i in range(self.shards) if i not in self._loaded])
+        return {k: v for i in range(self.shards) for k, v in self._loaded[i].items()}
+
+    def __getitem__(self, resource_id: str) -> str:
+        if self._inline is not None:
+            return self._inline[resource_id]
+        return self.shard(shard_of(resource_id, self.shards))[resource_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.everything())
+
+    def __len__(self) -> int:
+        return len(self.everything())
+
+
+@dataclass(frozen=True)
+class _MemoryWrite:
+    """A new state of one memory: in the head (``inline``), or ``shards`` whose ``parts``
+    the head lists, of which ``puts`` (index -> content) are new items and ``deletes``
+    the keys of items they replace."""
+
+    count: int
+    inline: dict[str, str] | None = None
+    shards: int = 0
+    parts: tuple[_Part, ...] = ()
+    puts: Mapping[int, dict[str, str]] = field(default_factory=dict)
+    deletes: tuple[str, ...] = ()
+
+
+def _token() -> str:
+    """A new shard item's name: never that of the item it replaces in the same transaction."""
+    return secrets.token_hex(6)
+
+
+def _memory_write(memory: ResourceMemory, mapping: Mapping[str, str], replace: bool) -> _MemoryWrite | None:
+    """What remembering ``mapping`` changes in ``memory`` (None: nothing). ``replace``: the
+    mapping is the whole region (a full audit), else merged into what is known."""
+    if replace:
+        if not memory.exists and not mapping:
+            return None
+        return _layout(memory, dict(mapping))
+    memory.load(mapping)
+    new = {k: v for k, v in mapping.items() if memory.get(k) != v}
+    if not new:
+        return None
+    if memory.shards:
+        merged = _merge_shards(memory, new)
+        if merged is not None:
+            return merged
+    return _layout(memory, {**memory.everything(), **new})
+
+
+def _merge_shards(memory: ResourceMemory, new: Mapping[str, str]) -> _MemoryWrite | None:
+    """``new`` merged into the shards it falls in (read by ``load``), the layout kept;
+    None when it no longer fits (the caller lays the whole memory out again)."""
+    touched: dict[int, dict[str, str]] = {}
+    added = 0
+    for resource_id, vpc_id in new.items():
+        index = shard_of(resource_id, memory.shards)
+        content = touched.setdefault(index, dict(memory.shard(index)))
+        added += resource_id not in content
+        content[resource_id] = vpc_id
+    total = memory.count + added
+    if memory_shards(total, memory.shards) != memory.shards:
+        return None
+    if any(len(pack_topology(content)) > MEMORY_BLOB_MAX for content in touched.values()):
+        return None
+    parts = tuple(
+        _Part(_token(), topology_digest(touched[i])) if i in touched else memory.parts[i] for i in range(memory.shards)
+    )
+    return _MemoryWrite(total, None, memory.shards, parts, touched, tuple(memory.shard_key(i) for i in touched))
+
+
+def _layout(memory: ResourceMemory, target: dict[str, str]) -> _MemoryWrite | None:
+    """``target`` as the whole memory: in the head or in shards (the current layout while
+    it fits, so unchanged shards are neither compared by content nor rewritten)."""
+    shards = memory_shards(len(target), memory.shards)
+    while True:
+        if shards == 0:
+            if memory.exists and not memory.shards:
+                if memory.digest is not None and memory.digest == topology_digest(target):
+                    return None
+                if memory.digest is None and memory.everything() == target:
+                    return None  # written before digests were kept: left as it is
+            if len(pack_topology(target)) <= MEMORY_BLOB_MAX:
+                old = tuple(memory.shard_key(i) for i in range(memory.shards))
+                return _MemoryWrite(count=len(target), inline=target, deletes=old)
+            shards = 2
+            continue
+        groups = split_topology(target, shards)
+        if any(len(pack_topology(g)) > MEMORY_BLOB_MAX for g in groups):
+            shards *= 2  # ids far longer than AWS's: smaller shards
+            continue
+        digests = [topology_digest(g) for g in groups]
+        if shards == memory.shards:
+            changed = [i for i in range(shards) if digests[i] != memory.parts[i].digest]
+            if not changed:
+                return None
+            deletes = tuple(memory.shard_key(i) for i in changed)
+        else:
+            changed = list(range(shards))
+            deletes = tuple(memory.shard_key(i) for i in range(memory.shards))
+        parts = tuple(_Part(_token(), digests[i]) if i in changed else memory.parts[i] for i in range(shards))
+        return _MemoryWrite(len(target), None, shards, parts, {i: groups[i] for i in changed}, deletes)
+
+
 # ---------------------------------------------------------------------------------
 # Pagination tokens (pure)
 # ---------------------------------------------------------------------------------
@@ -455,6 +761,15 @@ class OutboxEntry:
     key: str  # the outbox item's id
     change: Change
     delivered: frozenset[str] = frozenset()  # channels that already have it ("sns", "securityhub")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What ``FindingStore.apply`` recorded: the changes, and their outbox entries when
+    it claimed them for the caller."""
+
+    changes: list[Change]
+    claimed: list[OutboxEntry]
 
 
 def _code(error: ClientError) -> str:
@@ -635,8 +950,59 @@ class FindingStore:
     def reconcile(self, result: AuditResult, now: dt.datetime) -> list[Change]:
         """Record an audit (SPEC §4) and return the changes it caused, each exactly once
         across concurrent audits: every state change is a conditional write, made in one
-        transaction with the outbox entry that announces it."""
+        transaction with the outbox entry that announces it. See ``apply``."""
+        return self.apply(result, now).changes
+
+    def apply(self, result: AuditResult, now: dt.datetime, *, claim: dt.timedelta | None = None) -> Recorded:
+        """``reconcile``, returning also the outbox entries of this audit's changes. With
+        ``claim`` they are written already claimed for that lease (as ``pending`` would
+        claim them), so the caller publishes them without reading the outbox back; an
+        entry it never marks sent is due again when the lease ends.
+
+        What is written, and how (the cost at rest is none):
+
+        - Reads: one Query of the active findings per (account, region) the result holds
+          a snapshot of, one BatchGetItem per 100 observed findings that are not active.
+        - A finding whose state or content changes is written; one that is merely seen
+          again is not, so an unchanged audit writes nothing. Its ``last_seen`` is
+          refreshed when it is at least ``LAST_SEEN_REFRESH`` old (then every unchanged
+          finding of its (account, region) the audit observed is refreshed with it, so
+          one audit a day does it), and otherwise only where a transaction this audit
+          makes anyway has room (``_plan``).
+        - All of it goes in TransactWriteItems of up to 100 items (a change and its
+          outbox entry are two), each write conditioned on the version it read. A write
+          whose condition failed (another audit wrote that finding first) is re-read and
+          decided again on its own, so the loser of a race makes no change; the others
+          are written again without it."""
         stamp = iso(now)
+        lease_until = iso(self._clock() + claim) if claim is not None else None
+        writes = self._plan(self._tasks(result), stamp, now)
+        recorded = Recorded([], [])
+        suspects: list[_Write] = []
+        for chunk in _transaction_chunks(writes):
+            suspects += self._commit(chunk, stamp, lease_until, recorded)
+        if not suspects:
+            return recorded
+        fresh = self._batch_get([w.finding_id for w in suspects])
+
+        def settle(write: _Write) -> tuple[Change, OutboxEntry | None] | None:
+            return self._settle(write.finding_id, fresh.get(write.finding_id), write.observed, stamp, lease_until)
+
+        if self._max_workers == 1 or len(suspects) == 1:
+            settled = [settle(w) for w in suspects]
+        else:
+            with ThreadPoolExecutor(max_workers=self._max_workers) as pool:
+                settled = list(pool.map(settle, suspects))
+        for outcome in settled:
+            if outcome is not None:
+                recorded.changes.append(outcome[0])
+                if outcome[1] is not None:
+                    recorded.claimed.append(outcome[1])
+        return recorded
+
+    def _tasks(self, result: AuditResult) -> list[tuple[str, Stored | None, Finding | None]]:
+        """(finding id, as stored, as observed or None when covered and not found) for
+        every finding the audit may move."""
         observed = {f.id: f for f in (*result.findings, *result.suppressed)}
         by_scope: dict[tuple[str, str], list[Finding]] = defaultdict(list)
         for finding in observed.values():
@@ -658,35 +1024,117 @@ class FindingStore:
         leftovers = [f for findings in by_scope.values() for f in findings]
         stored = self._batch_get([f.id for f in leftovers])
         tasks.extend((f.id, stored.get(f.id), f) for f in leftovers)
+        return tasks
 
-        def settle(task: tuple[str, Stored | None, Finding | None]) -> Change | None:
-            return self._settle(*task, stamp)
-
-        if self._max_workers == 1:
-            changes = [settle(task) for task in tasks]
-        else:
-            with ThreadPoolExecutor(max_workers=self._max_workers) as pool:
-                changes = list(pool.map(settle, tasks))
-        return [c for c in changes if c is not None]
-
-    def _settle(self, finding_id: str, stored: Stored | None, observed: Finding | None, now: str) -> Change | None:
-        """Apply the audit's view of one finding; on a lost race re-read and decide again,
-        so the loser of a transition makes no Change (it finds the transition done)."""
-        for attempt in range(MAX_ATTEMPTS):
-            step = transition(stored.finding if stored else None, observed, now)
+    @staticmethod
+    def _plan(tasks: Iterable[tuple[str, Stored | None, Finding | None]], stamp: str, now: dt.datetime) -> list[_Write]:
+        """The writes of an audit: every transition but a mere refresh of ``last_seen``,
+        and those refreshes where due (a finding of the (account, region) is at least
+        ``LAST_SEEN_REFRESH`` old: all of its refreshes, so they stay in step) or free
+        (room left in the transactions the other writes need, oldest first)."""
+        writes: list[_Write] = []
+        refreshes: dict[tuple[str, str], list[_Write]] = defaultdict(list)
+        for finding_id, stored, observed in tasks:
+            current = stored.finding if stored is not None else None
+            step = transition(current, observed, stamp)
             if step is None:
-                return None
+                continue
+            version = stored.version if stored is not None else None
+            write = _Write(finding_id, step, version, observed, current.last_seen if current else "")
+            if current is not None and _refresh_only(current, step):
+                refreshes[(current.account_id, current.region)].append(write)
+            else:
+                writes.append(write)
+        optional: list[tuple[str, _Write]] = []
+        for scope_writes in refreshes.values():
+            ages = [now - _parse(w.last_seen_before) for w in scope_writes]
+            if max(ages) >= LAST_SEEN_REFRESH:
+                writes.extend(scope_writes)
+            else:
+                optional.extend((w.last_seen_before, w) for w in scope_writes)
+        items = sum(w.items for w in writes)
+        room = -items % TRANSACTION_ITEMS if items else 0
+        writes.extend(w for _, w in sorted(optional, key=lambda pair: pair[0])[:room])
+        return writes
+
+    def _commit(self, chunk: list[_Write], stamp: str, lease_until: str | None, recorded: Recorded) -> list[_Write]:
+        """Write ``chunk`` in one transaction; the writes whose condition failed are
+        returned (to be re-read and settled one by one) and the others written again."""
+        suspects: list[_Write] = []
+        while chunk:
+            planned = [self._actions(w.step, w.expected, stamp, lease_until) for w in chunk]
+            actions = [action for written in planned for action in written]
+            owner = [n for n, written in enumerate(planned) for _ in written]  # action -> write
             try:
-                self._write(step, stored.version if stored else None, now)
-            except _Conflict:
+                self._write_actions(actions)
+            except _Cancelled as cancelled:
+                failed = {owner[i] for i in cancelled.failed} or set(range(len(chunk)))
+                suspects += [w for n, w in enumerate(chunk) if n in failed]
+                chunk = [w for n, w in enumerate(chunk) if n not in failed]
+                continue
+            for write, written in zip(chunk, planned, strict=True):
+                if write.step.change is None:
+                    continue
+                recorded.changes.append(Change(write.step.change, write.step.finding))
+                if lease_until is not None:
+                    recorded.claimed.append(_outbox_entry(written[1]["Put"]["Item"]))
+            break
+        return suspects
+
+    def _settle(
+        self, finding_id: str, stored: Stored | None, observed: Finding | None, now: str, lease_until: str | None
+    ) -> tuple[Change, OutboxEntry | None] | None:
+        """Apply the audit's view of one finding that lost a race: re-read and decide
+        again until the write holds, so the loser of a transition makes no Change (it
+        finds the transition done). A mere refresh of ``last_seen`` is dropped here: the
+        finding was just written by someone else."""
+        for attempt in range(MAX_ATTEMPTS):
+            current = stored.finding if stored else None
+            step = transition(current, observed, now)
+            if step is None or (current is not None and _refresh_only(current, step)):
+                return None
+            actions = self._actions(step, stored.version if stored else None, now, lease_until)
+            try:
+                self._write_actions(actions)
+            except _Cancelled:
                 if attempt:
                     _backoff(attempt)
                 stored = self._get_stored(finding_id)
                 continue
-            return Change(step.change, step.finding) if step.change else None
+            if step.change is None:
+                return None
+            claimed = _outbox_entry(actions[1]["Put"]["Item"]) if lease_until is not None else None
+            return Change(step.change, step.finding), claimed
         raise StoreConflictError(f"finding {finding_id}: {MAX_ATTEMPTS} conflicting writes in a row")
 
-    def _write(self, step: Transition, expected_version: int | None, now: str) -> None:
+    def _write_actions(self, actions: list[dict[str, Any]]) -> None:
+        """One request: a lone silent write as a conditional PutItem, anything else as one
+        transaction. Raises ``_Cancelled`` naming the actions whose condition failed (or
+        that met a concurrent transaction): the caller re-reads and decides again."""
+        if len(actions) == 1:
+            try:
+                self._ddb.put_item(**actions[0]["Put"])
+            except ClientError as error:
+                if _code(error) == "ConditionalCheckFailedException":
+                    raise _Cancelled((0,)) from error
+                raise
+            return
+        # No ClientRequestToken: two racing audits would send the same token for the same
+        # transition, and DynamoDB would report success to both, announcing it twice.
+        try:
+            self._ddb.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except ClientError as error:
+            failed = _cancelled_items(error, len(actions))
+            if failed is None:
+                raise
+            raise _Cancelled(failed) from error
+
+    def _actions(
+        self, step: Transition, expected_version: int | None, now: str, lease_until: str | None
+    ) -> list[dict[str, Any]]:
+        """The write of one transition: the finding's Put conditioned on the version read
+        (on its absence for a new one), and for a state change the Put of its outbox
+        entry, claimed until ``lease_until`` when given."""
         version = (expected_version or 0) + 1
         put: dict[str, Any] = {"TableName": self.table_name, "Item": finding_item(step.finding, version)}
         if expected_version is None:
@@ -697,31 +1145,17 @@ class FindingStore:
             put["ExpressionAttributeNames"] = {"#v": "version"}
             put["ExpressionAttributeValues"] = {":v": _n(expected_version)}
         if step.change is None:
-            try:
-                self._ddb.put_item(**put)
-            except ClientError as error:
-                if _code(error) == "ConditionalCheckFailedException":
-                    raise _Conflict from error
-                raise
-            return
-        outbox: dict[str, Any] = {
+            return [{"Put": put}]
+        item = _outbox_item(Change(step.change, step.finding), version, now)
+        if lease_until is not None:  # claimed as ``pending`` claims: due when the lease ends
+            item = {**item, "due": _s(lease_until), "attempts": _n(1)}
+        outbox = {
             "TableName": self.table_name,
-            "Item": _outbox_item(Change(step.change, step.finding), version, now),
+            "Item": item,
             "ConditionExpression": "attribute_not_exists(#id)",
             "ExpressionAttributeNames": {"#id": TABLE_KEY},
         }
-        # No ClientRequestToken: two racing audits would send the same token for the same
-        # transition, and DynamoDB would report success to both, announcing it twice.
-        try:
-            transact: list[Any] = [{"Put": put}, {"Put": outbox}]
-            self._ddb.transact_write_items(TransactItems=transact)
-        except ClientError as error:
-            if _code(error) != "TransactionCanceledException":
-                raise
-            reasons = {str(r.get("Code", "None")) for r in error.response.get("CancellationReasons", [])}
-            if reasons and reasons <= _RETRYABLE_REASONS:
-                raise _Conflict from error
-            raise
+        return [{"Put": put}, {"Put": outbox}]
 
     # -- the outbox ---------------------------------------------------------------
     def pending(
@@ -774,26 +1208,48 @@ class FindingStore:
 
     def mark_sent(self, entry: OutboxEntry) -> None:
         """The change was published: it leaves the outbox and expires through the TTL."""
-        moment = self._clock()
-        expires = int((moment + SENT_RETENTION).timestamp())
         try:
-            self._ddb.update_item(
-                TableName=self.table_name,
-                Key={TABLE_KEY: _s(entry.key)},
-                UpdateExpression="SET #sent = :sent, #exp = :exp REMOVE #o, #due",
-                ConditionExpression="attribute_exists(#id)",
-                ExpressionAttributeNames={
-                    "#sent": "sent_at",
-                    "#exp": TTL_ATTRIBUTE,
-                    "#o": "outbox",
-                    "#due": "due",
-                    "#id": TABLE_KEY,
-                },
-                ExpressionAttributeValues={":sent": _s(iso(moment)), ":exp": _n(expires)},
-            )
+            self._ddb.update_item(**self._sent_update(entry, self._clock()))
         except ClientError as error:
             if _code(error) != "ConditionalCheckFailedException":  # already expired: nothing to mark
                 raise
+
+    def mark_sent_many(self, entries: Sequence[OutboxEntry]) -> None:
+        """``mark_sent`` of each entry, up to 100 in one transaction (one entry: one
+        UpdateItem). When a transaction is refused (an entry expired meanwhile), its
+        entries are marked one by one."""
+        moment = self._clock()
+        for start in range(0, len(entries), TRANSACTION_ITEMS):
+            chunk = entries[start : start + TRANSACTION_ITEMS]
+            if len(chunk) == 1:
+                self.mark_sent(chunk[0])
+                continue
+            try:
+                updates = [{"Update": self._sent_update(entry, moment)} for entry in chunk]
+                self._ddb.transact_write_items(TransactItems=updates)  # type: ignore[arg-type]
+            except ClientError as error:
+                if _cancelled_items(error, len(chunk)) is None:
+                    raise
+                for entry in chunk:
+                    self.mark_sent(entry)
+
+    def _sent_update(self, entry: OutboxEntry, moment: dt.datetime) -> dict[str, Any]:
+        """The UpdateItem that marks ``entry`` sent at ``moment``."""
+        expires = int((moment + SENT_RETENTION).timestamp())
+        return {
+            "TableName": self.table_name,
+            "Key": {TABLE_KEY: _s(entry.key)},
+            "UpdateExpression": "SET #sent = :sent, #exp = :exp REMOVE #o, #due",
+            "ConditionExpression": "attribute_exists(#id)",
+            "ExpressionAttributeNames": {
+                "#sent": "sent_at",
+                "#exp": TTL_ATTRIBUTE,
+                "#o": "outbox",
+                "#due": "due",
+                "#id": TABLE_KEY,
+            },
+            "ExpressionAttributeValues": {":sent": _s(iso(moment)), ":exp": _n(expires)},
+        }
 
     def mark_delivered(self, entry: OutboxEntry, channel: str) -> None:
         """One channel has the change: a retry of the entry skips that channel, so a change
@@ -824,54 +1280,146 @@ class FindingStore:
                 raise
 
     # -- topology memory ----------------------------------------------------------
-    def remember_resources(self, account_id: str, region: str, mapping: Mapping[str, str], replace: bool) -> None:
+    def remember_resources(
+        self,
+        account_id: str,
+        region: str,
+        mapping: Mapping[str, str],
+        replace: bool,
+        known: ResourceMemory | None = None,
+    ) -> bool:
         """Store resource id -> VPC id for one account and region: ``replace`` for a full
         audit (what it did not see is gone), merged otherwise (a scoped audit saw only part).
-        Optimistic: a concurrent writer makes this one re-read and merge again."""
-        key = _s(f"topology#{account_id}#{region}")
+        ``known``: the memory as this caller read it already (``resource_vpcs``), which
+        spares reading it again. Writes nothing when nothing changes (one GetItem of the
+        head for a full audit; nothing more for a merge of what ``known`` holds), else
+        only the shards that changed and the head, in one transaction conditioned on the
+        head's version: a concurrent writer makes this one re-read and merge again.
+        Returns whether it wrote."""
         for attempt in range(MAX_ATTEMPTS):
-            response = self._ddb.get_item(TableName=self.table_name, Key={TABLE_KEY: key}, ConsistentRead=True)
-            current = response.get("Item")
-            known = unpack_topology(bytes(current["data"]["B"])) if current else {}
-            merged = dict(mapping) if replace else {**known, **mapping}
-            if current is not None and merged == known:
-                return
-            blob = pack_topology(merged)
-            if len(blob) > MAX_ITEM_BYTES - 1024:
-                raise ValueError(f"topology of {account_id}/{region} is too large to store ({len(blob)} bytes)")
-            put: dict[str, Any] = {
-                "TableName": self.table_name,
-                "Item": {
-                    TABLE_KEY: key,
-                    "kind": _s(KIND_TOPOLOGY),
-                    "data": {"B": blob},
-                    "resources": _n(len(merged)),
-                    "updated_at": _s(iso(self._clock())),
-                    "version": _n(int(current["version"]["N"]) + 1 if current else 1),
-                },
-            }
-            if current is None:
-                put["ConditionExpression"] = "attribute_not_exists(#id)"
-                put["ExpressionAttributeNames"] = {"#id": TABLE_KEY}
-            else:
-                put["ConditionExpression"] = "#v = :v"
-                put["ExpressionAttributeNames"] = {"#v": "version"}
-                put["ExpressionAttributeValues"] = {":v": current["version"]}
+            memory = known if known is not None and attempt == 0 else self.resource_vpcs(account_id, region, ())
+            change = _memory_write(memory, mapping, replace)
+            if change is None:
+                return False
             try:
-                self._ddb.put_item(**put)
-                return
-            except ClientError as error:
-                if _code(error) != "ConditionalCheckFailedException":
-                    raise
+                self._write_memory(memory, change)
+                return True
+            except _Conflict:
                 _backoff(attempt)
         raise StoreConflictError(f"topology of {account_id}/{region}: {MAX_ATTEMPTS} conflicting writes in a row")
 
-    def resource_vpcs(self, account_id: str, region: str) -> dict[str, str]:
-        response = self._ddb.get_item(
-            TableName=self.table_name, Key={TABLE_KEY: _s(f"topology#{account_id}#{region}")}, ConsistentRead=True
-        )
-        item = response.get("Item")
-        return unpack_topology(bytes(item["data"]["B"])) if item else {}
+    def resource_vpcs(self, account_id: str, region: str, ids: Iterable[str] | None = None) -> ResourceMemory:
+        """What the store remembers of one account and region: one GetItem of the head,
+        then (for a memory large enough to be sharded) one more request for the shards
+        of ``ids``; any other shard is read when first asked about. ``ids`` None: read
+        it all."""
+        key = f"topology#{account_id}#{region}"
+        response = self._ddb.get_item(TableName=self.table_name, Key={TABLE_KEY: _s(key)}, ConsistentRead=True)
+        memory = ResourceMemory(account_id, region, response.get("Item"), self._fetch)
+        if ids is None:
+            memory.everything()
+        else:
+            memory.load(ids)
+        return memory
+
+    def _fetch(self, keys: Sequence[str]) -> dict[str, Item]:
+        """Items by key: a GetItem for one, BatchGetItem (100 a request) for more."""
+        if len(keys) == 1:
+            got = self._ddb.get_item(TableName=self.table_name, Key={TABLE_KEY: _s(keys[0])}, ConsistentRead=True)
+            item = got.get("Item")
+            return {keys[0]: item} if item else {}
+        found: dict[str, Item] = {}
+        for chunk in _chunks(keys, 100):
+            request: dict[str, Any] = {
+                self.table_name: {"Keys": [{TABLE_KEY: _s(k)} for k in chunk], "ConsistentRead": True}
+            }
+            attempt = 0
+            while request:
+                response = self._ddb.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[item[TABLE_KEY]["S"]] = item
+                request = dict(response.get("UnprocessedKeys") or {})
+                if request:
+                    _backoff(attempt)
+                    attempt += 1
+        return found
+
+    def _write_memory(self, memory: ResourceMemory, change: _MemoryWrite) -> None:
+        """Write the new shards and switch the head to them in one transaction (several
+        when the shards exceed one: the earlier ones put shards nobody lists yet, which
+        the last, holding the head, makes visible); raises ``_Conflict`` when the head
+        moved since ``memory`` was read."""
+        head: Item = {
+            TABLE_KEY: _s(memory.key),
+            "kind": _s(KIND_TOPOLOGY),
+            "resources": _n(change.count),
+            "updated_at": _s(iso(self._clock())),
+            "version": _n((memory.version or 0) + 1),
+        }
+        if change.inline is not None:
+            head["data"] = {"B": pack_topology(change.inline)}
+            head["digest"] = _s(topology_digest(change.inline))
+        else:
+            head["shards"] = _n(change.shards)
+            head["parts"] = {"L": [_s(f"{p.token}:{p.digest}") for p in change.parts]}
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": head}
+        if memory.version is None:
+            put["ConditionExpression"] = "attribute_not_exists(#id)"
+            put["ExpressionAttributeNames"] = {"#id": TABLE_KEY}
+        else:
+            put["ConditionExpression"] = "#v = :v"
+            put["ExpressionAttributeNames"] = {"#v": "version"}
+            put["ExpressionAttributeValues"] = {":v": _n(memory.version)}
+        shards: list[dict[str, Any]] = []
+        for index, content in change.puts.items():
+            item = {
+                TABLE_KEY: _s(memory.shard_key(index, change.parts[index].token)),
+                "kind": _s(KIND_TOPOLOGY_SHARD),
+                "data": {"B": pack_topology(content)},
+                "resources": _n(len(content)),
+            }
+            shards.append({"Put": {"TableName": self.table_name, "Item": item}})
+        deletes = [{"Delete": {"TableName": self.table_name, "Key": {TABLE_KEY: _s(k)}}} for k in change.deletes]
+        if not shards and not deletes:
+            try:
+                self._ddb.put_item(**put)
+            except ClientError as error:
+                if _code(error) == "ConditionalCheckFailedException":
+                    raise _Conflict from error
+                raise
+            return
+        # The head last, with as many shards and deletes as fit beside it.
+        batches: list[list[dict[str, Any]]] = [[]]
+        size = 0
+        for action in shards:
+            blob = len(action["Put"]["Item"]["data"]["B"]) + 512
+            if len(batches[-1]) + 1 >= TRANSACTION_ITEMS or size + blob > TRANSACTION_BYTES - MEMORY_BLOB_MAX:
+                batches.append([])
+                size = 0
+            batches[-1].append(action)
+            size += blob
+        room = TRANSACTION_ITEMS - 1 - len(batches[-1])
+        final = [*batches[-1], *deletes[:room], {"Put": put}]
+        earlier = batches[:-1]
+        try:
+            for batch in earlier:
+                self._ddb.transact_write_items(TransactItems=batch)  # type: ignore[arg-type]
+            self._ddb.transact_write_items(TransactItems=final)  # type: ignore[arg-type]
+        except ClientError as error:
+            if _cancelled_items(error, len(final)) is None:
+                raise
+            self._delete_quietly([a["Put"]["Item"][TABLE_KEY]["S"] for batch in earlier for a in batch])
+            raise _Conflict from error
+        self._delete_quietly(change.deletes[room:])
+
+    def _delete_quietly(self, keys: Sequence[str]) -> None:
+        """Remove shard items nobody lists (any more): best effort, logged on failure."""
+        for chunk in _chunks(keys, TRANSACTION_ITEMS):
+            actions = [{"Delete": {"TableName": self.table_name, "Key": {TABLE_KEY: _s(k)}}} for k in chunk]
+            try:
+                self._ddb.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+            except ClientError as error:
+                log.warning("topology shards left behind (%s): %s", _code(error), ", ".join(chunk[:3]))
 
 
 def _outbox_item(change: Change, version: int, now: str) -> Item:

@@ -343,11 +343,16 @@ def test_reconcile_reads_with_one_query_per_region_and_batched_gets(store: Findi
 
 
 def test_an_older_audit_never_undoes_a_newer_one(store: FindingStore) -> None:
+    """Ordered by what the newer audit recorded. An audit that only sees a finding again
+    records nothing (the cost at rest is none): ``last_seen`` then says when it was last
+    written, and an older view is ordered against that (see ``FindingStore.apply``)."""
     store.reconcile(audit([FLOW]), T0)
-    store.reconcile(audit([FLOW]), T2)
+    store.reconcile(audit([replace(FLOW, detail="seen again, with more detail")]), T2)
     assert store.reconcile(audit([]), T1) == []  # collected before FLOW was last seen
     assert store.reconcile(audit([]), T3) != []
     assert store.reconcile(audit([FLOW]), T2) == []  # resolved by a later audit
+    assert kinds(store.reconcile(audit([FLOW]), T4)) == {FLOW.id: REOPENED}
+    assert store.reconcile(audit([]), T3) == []  # collected before the reopening
 
 
 # ---------------------------------------------------------------------------------
@@ -661,19 +666,135 @@ def test_topology_memory_replaces_on_full_audits_and_merges_scoped_ones(store: F
     assert store.query() == ([], None)
 
 
-def test_topology_memory_holds_ten_thousand_resources(store: FindingStore, dynamodb: Any) -> None:
-    def rid(prefix: str, n: int) -> str:
-        return f"{prefix}-{hashlib.sha256(f'{prefix}{n}'.encode()).hexdigest()[:17]}"
+def resource_id(prefix: str, n: int) -> str:
+    return f"{prefix}-{hashlib.sha256(f'{prefix}{n}'.encode()).hexdigest()[:17]}"
 
-    vpcs = [rid("vpc", n) for n in range(200)]
+
+def big_topology(resources: int, vpcs: int = 2000) -> dict[str, str]:
+    """``resources`` ids of every remembered kind, AWS-shaped, over ``vpcs`` VPCs."""
+    vpc_ids = [resource_id("vpc", n) for n in range(vpcs)]
     prefixes = ("subnet", "rtb", "vpce", "nat", "fl", "tgw-attach", "pcx", "igw", "cvpn-endpoint")
-    mapping = {rid(prefixes[n % len(prefixes)], n): vpcs[n % len(vpcs)] for n in range(10_000)}
+    return {resource_id(prefixes[n % len(prefixes)], n): vpc_ids[n % vpcs] for n in range(resources)}
 
-    store.remember_resources(ACCOUNT, REGION, mapping, replace=True)
 
+def count_requests(dynamodb: Any) -> Counter[str]:
+    calls: Counter[str] = Counter()
+    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.update([model.name]))
+    return calls
+
+
+def topology_items(dynamodb: Any) -> list[dict[str, Any]]:
+    return raw_items(dynamodb, "topology") + raw_items(dynamodb, "topology-shard")
+
+
+def test_topology_memory_holds_100k_resources_and_an_event_reads_only_its_shard(
+    store: FindingStore, dynamodb: Any
+) -> None:
+    mapping = big_topology(100_000)
+    assert store.remember_resources(ACCOUNT, REGION, mapping, replace=True) is True
+
+    items = topology_items(dynamodb)
+    assert all(len(json.dumps(i, default=str)) < MAX_ITEM_BYTES for i in items)  # base64 of B: an upper bound
+    (head,) = [i for i in items if i["kind"]["S"] == "topology"]
+    assert int(head["resources"]["N"]) == 100_000 and int(head["shards"]["N"]) == len(items) - 1
     assert store.resource_vpcs(ACCOUNT, REGION) == mapping
-    item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": f"topology#{ACCOUNT}#{REGION}"}})["Item"]
-    assert len(item["data"]["B"]) < MAX_ITEM_BYTES / 2
+
+    calls = count_requests(dynamodb)
+    one = next(iter(mapping))
+    memory = store.resource_vpcs(ACCOUNT, REGION, [one])
+    assert memory[one] == mapping[one]
+    assert calls == {"GetItem": 2}  # the head, the one shard
+    calls.clear()
+    several = list(mapping)[:5]
+    memory = store.resource_vpcs(ACCOUNT, REGION, several)
+    assert {i: memory[i] for i in several} == {i: mapping[i] for i in several}
+    assert calls == {"GetItem": 1, "BatchGetItem": 1}  # the head, the shards of those five
+    assert memory.get("subnet-unknown") is None  # another id: its shard is read when asked about
+
+
+def test_an_unchanged_topology_is_not_written_again_and_a_change_rewrites_one_shard(
+    store: FindingStore, dynamodb: Any
+) -> None:
+    mapping = big_topology(100_000)
+    store.remember_resources(ACCOUNT, REGION, mapping, replace=True)
+    before = {i["id"]["S"] for i in topology_items(dynamodb)}
+    calls = count_requests(dynamodb)
+
+    assert store.remember_resources(ACCOUNT, REGION, dict(mapping), replace=True) is False
+    assert calls == {"GetItem": 1}  # the head's digests tell: nothing read, nothing written
+
+    calls.clear()
+    gone = next(iter(mapping))
+    changed = {k: v for k, v in mapping.items() if k != gone}
+    assert store.remember_resources(ACCOUNT, REGION, changed, replace=True) is True
+    assert calls == {"GetItem": 1, "TransactWriteItems": 1}
+    after = {i["id"]["S"] for i in topology_items(dynamodb)}
+    assert len(after - before) == 1 and len(before - after) == 1  # one shard replaced, the head kept
+    assert store.resource_vpcs(ACCOUNT, REGION) == changed
+
+
+def test_an_event_merges_into_the_shard_it_read(store: FindingStore, dynamodb: Any) -> None:
+    mapping = big_topology(50_000)
+    store.remember_resources(ACCOUNT, REGION, mapping, replace=True)
+    new = {resource_id("subnet", 10**6): "vpc-new", next(iter(mapping)): mapping[next(iter(mapping))]}
+    memory = store.resource_vpcs(ACCOUNT, REGION, list(new))  # as the event's lookup reads it
+    calls = count_requests(dynamodb)
+
+    assert store.remember_resources(ACCOUNT, REGION, new, replace=False, known=memory) is True
+    assert calls == {"TransactWriteItems": 1}  # nothing read again
+    calls.clear()
+    again = store.resource_vpcs(ACCOUNT, REGION, list(new))
+    assert store.remember_resources(ACCOUNT, REGION, new, replace=False, known=again) is False
+    assert calls["TransactWriteItems"] == calls["PutItem"] == 0
+    assert store.resource_vpcs(ACCOUNT, REGION) == {**mapping, **new}
+
+
+def test_the_topology_moves_between_the_head_and_shards(store: FindingStore, dynamodb: Any) -> None:
+    small, large = big_topology(100, vpcs=10), big_topology(20_000)
+    for mapping in (small, large, small, {}):
+        store.remember_resources(ACCOUNT, REGION, mapping, replace=True)
+        assert store.resource_vpcs(ACCOUNT, REGION) == mapping
+        shards = raw_items(dynamodb, "topology-shard")
+        assert (len(shards) > 0) == (mapping is large)  # none left behind
+
+
+def test_a_topology_written_before_shards_is_read_and_kept(store: FindingStore, dynamodb: Any) -> None:
+    from chalicelib.store import pack_topology
+
+    mapping = {"subnet-1": "vpc-a", "rtb-1": "vpc-a"}
+    item = {
+        "id": {"S": f"topology#{ACCOUNT}#{REGION}"},
+        "kind": {"S": "topology"},
+        "data": {"B": pack_topology(mapping)},
+        "resources": {"N": "2"},
+        "updated_at": {"S": iso(T0)},
+        "version": {"N": "3"},
+    }
+    dynamodb.put_item(TableName=TABLE, Item=item)
+    assert store.resource_vpcs(ACCOUNT, REGION, ["subnet-1"]) == mapping
+    assert store.remember_resources(ACCOUNT, REGION, dict(mapping), replace=True) is False
+    assert store.remember_resources(ACCOUNT, REGION, {"nat-1": "vpc-b"}, replace=False) is True
+    assert store.resource_vpcs(ACCOUNT, REGION) == {**mapping, "nat-1": "vpc-b"}
+
+
+def test_concurrent_merges_into_shards_lose_nothing(dynamodb: Any) -> None:
+    create_table(dynamodb, TABLE)
+    base = big_topology(20_000)
+    FindingStore(TABLE, dynamodb).remember_resources(ACCOUNT, REGION, base, replace=True)
+    lock, barrier = threading.Lock(), threading.Barrier(6)
+
+    def merge(n: int) -> None:
+        store = FindingStore(TABLE, AtomicRequests(dynamodb, lock))
+        barrier.wait()
+        store.remember_resources(ACCOUNT, REGION, {resource_id("subnet", 10**6 + n): f"vpc-{n}"}, replace=False)
+
+    threads = [threading.Thread(target=merge, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    merged = {**base, **{resource_id("subnet", 10**6 + n): f"vpc-{n}" for n in range(6)}}
+    assert FindingStore(TABLE, dynamodb).resource_vpcs(ACCOUNT, REGION) == merged
 
 
 def test_concurrent_merges_lose_nothing(dynamodb: Any) -> None:

@@ -45,10 +45,13 @@ unit: venv
 bench: venv
 	$(BIN)/python -m bench.bench_evaluate
 	$(BIN)/python -m bench.bench_collect
+	$(BIN)/python -m bench.bench_full_audit
 	$(BIN)/python -m bench.bench_service
 	$(BIN)/python -m bench.bench_requests
+	$(BIN)/python -m bench.bench_event
 	$(BIN)/python -m bench.bench_coldstart
 	$(BIN)/python -m bench.bench_sweep
+	$(BIN)/python -m bench.bench_steady
 
 # Regenerates the README's check table from the registry (a test fails when it drifts).
 readme: venv

@@ -100,15 +100,21 @@ def serialize_moto() -> None:
     BotocoreStubber.__call__ = serialized  # type: ignore[method-assign]
 
 
-def build_organization(session: boto3.session.Session) -> list[str]:
-    """ACCOUNTS accounts (moto's management account and ACCOUNTS-1 members), each with
-    VPCS_PER_PAIR private VPCs per region (default VPC removed), built as that account."""
+def build_organization(
+    session: boto3.session.Session,
+    accounts_wanted: int = ACCOUNTS,
+    regions: tuple[str, ...] = REGIONS,
+    vpcs_per_pair: int = VPCS_PER_PAIR,
+) -> list[str]:
+    """``accounts_wanted`` accounts (moto's management account and the others members), each
+    with ``vpcs_per_pair`` private VPCs per region (default VPC removed), built as that
+    account."""
     from chalicelib.collect.session import make_client
     from chalicelib.lab import remove_default_vpc
 
     organizations = make_client(session, "organizations", HOME)
     organizations.create_organization(FeatureSet="ALL")
-    for n in range(ACCOUNTS - 1):
+    for n in range(accounts_wanted - 1):
         organizations.create_account(AccountName=f"member-{n}", Email=f"member-{n}@example.com")
     accounts = [a["Id"] for page in organizations.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
     sts = make_client(session, "sts", HOME)
@@ -119,10 +125,10 @@ def build_organization(session: boto3.session.Session) -> list[str]:
             aws_secret_access_key=creds["Credentials"]["SecretAccessKey"],
             aws_session_token=creds["Credentials"]["SessionToken"],
         )
-        for r, region in enumerate(REGIONS):
+        for r, region in enumerate(regions):
             ec2 = make_client(member, "ec2", region)
             remove_default_vpc(ec2)
-            for v in range(VPCS_PER_PAIR):
+            for v in range(vpcs_per_pair):
                 vpc = ec2.create_vpc(CidrBlock=f"10.{a}.{r * 16 + v}.0/24")["Vpc"]["VpcId"]
                 ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{a}.{r * 16 + v}.0/25", AvailabilityZone=f"{region}a")
     return accounts

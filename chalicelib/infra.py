@@ -34,6 +34,12 @@ MEMBER_ROLE_ARN = f"arn:{PARTITION}:iam::*:role/{MEMBER_ROLE_NAME}"
 # one message, so this bounds the calls any one account sees from the sweep too.
 WORKER_MAX_CONCURRENCY = 10
 
+# EC2 reads the event pipeline makes, beyond the checks' own data, to learn what an event
+# touched (chalicelib/events.py: the attachments a TGW route table event reaches, from the
+# table's association list). The auditor makes them in member accounts too, through the
+# member role. A test resolves every watched event and proves each call it makes is granted.
+EVENT_LOOKUP_ACTIONS: tuple[str, ...] = ("ec2:GetTransitGatewayRouteTableAssociations",)
+
 # Actions by resource; the policy files are tested against exactly these.
 SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
     "table": (  # the store, and Powertools Idempotency's records in the same table
@@ -54,6 +60,7 @@ SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
     ),
     "parameter": ("ssm:GetParameter",),
     "identity": ("sts:GetCallerIdentity",),
+    "event_lookups": EVENT_LOOKUP_ACTIONS,
     "regions": ("ec2:DescribeRegions",),  # the sweep's regions when AUDIT_REGIONS is unset
     "organization": ("organizations:ListAccounts",),  # the sweep's accounts (MEMBER_ROLE_NAME set)
     "member_role": ("sts:AssumeRole",),  # on arn:aws:iam::*:role/vpcwatch-member only
@@ -160,11 +167,12 @@ def render() -> str:
 
 
 def member_role_actions() -> list[str]:
-    """What the member role grants: the checks' read-only actions, GetCallerIdentity, and
-    DescribeRegions (to tell a region not enabled for the account from refused credentials)."""
+    """What the member role grants: the checks' read-only actions, the event pipeline's
+    lookups, GetCallerIdentity, and DescribeRegions (to tell a region not enabled for the
+    account from refused credentials)."""
     from chalicelib.checks import required_actions
 
-    return sorted({*required_actions(), "sts:GetCallerIdentity", "ec2:DescribeRegions"})
+    return sorted({*required_actions(), *EVENT_LOOKUP_ACTIONS, "sts:GetCallerIdentity", "ec2:DescribeRegions"})
 
 
 def member_role_template() -> dict[str, Any]:

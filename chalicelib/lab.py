@@ -123,21 +123,22 @@ def build_lab(ec2: Any, s3: Any, region: str) -> Lab:
         LogDestination=f"arn:aws:s3:::{FLOW_LOG_BUCKET}",
     )
 
-    tgw = ec2.create_transit_gateway(
+    # The attachments are associated with the gateway's default route table as they are
+    # created (DefaultRouteTableAssociation) and propagate into it explicitly. An explicit
+    # association with a table of their own would do as well on AWS, but moto (5.2) reports
+    # every attachment's Association as the default table whatever it was associated with,
+    # and vpcwatch reads associations from the attachments.
+    gateway = ec2.create_transit_gateway(
         Description="lab hub",
-        Options={"DefaultRouteTableAssociation": "disable", "DefaultRouteTablePropagation": "disable"},
-    )["TransitGateway"]["TransitGatewayId"]
-    tgw_rtb = ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)["TransitGatewayRouteTable"][
-        "TransitGatewayRouteTableId"
-    ]
+        Options={"DefaultRouteTableAssociation": "enable", "DefaultRouteTablePropagation": "disable"},
+    )["TransitGateway"]
+    tgw = gateway["TransitGatewayId"]
+    tgw_rtb = gateway["Options"]["AssociationDefaultRouteTableId"]
     attachments = []
     for vpc, subnet in ((app, private), (legacy, legacy_subnet)):
         attachment = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[subnet])[
             "TransitGatewayVpcAttachment"
         ]["TransitGatewayAttachmentId"]
-        ec2.associate_transit_gateway_route_table(
-            TransitGatewayRouteTableId=tgw_rtb, TransitGatewayAttachmentId=attachment
-        )
         ec2.enable_transit_gateway_route_table_propagation(
             TransitGatewayRouteTableId=tgw_rtb, TransitGatewayAttachmentId=attachment
         )

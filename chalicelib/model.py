@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from chalicelib.states import is_live
+from chalicelib.states import is_live, is_present
 
 Tags = Mapping[str, str]
 EXEMPT_TAG = "vpcwatch:exempt"
@@ -292,9 +292,20 @@ class TgwAttachment:
     resource_id: str  # the VPC id for VPC attachments
     resource_owner_id: str
     state: str  # available | pending | deleted | ...
-    association_route_table_id: str | None = None  # the TGW route table it is associated with
+    # Its association (DescribeTransitGatewayAttachments' ``Association``): the one TGW route
+    # table whose routes its traffic follows, and the association's state (associating |
+    # associated | disassociating | disassociated); None when it is associated with none.
+    association_route_table_id: str | None = None
     association_state: str | None = None
     tags: Tags = field(default_factory=dict)
+
+    @property
+    def associated_table(self) -> str | None:
+        """The TGW route table the attachment is associated with (an association being made
+        counts, one being removed does not: ``states.is_present``), else None."""
+        if self.association_route_table_id and is_present(self.association_state):
+            return self.association_route_table_id
+        return None
 
 
 @dataclass(frozen=True)
@@ -313,7 +324,8 @@ class TgwRouteTable:
     state: str = "available"
     routes: tuple[TgwRoute, ...] = ()  # as AWS reports them (static and propagated)
     propagations: tuple[str, ...] = ()  # attachment ids with an enabled propagation
-    associations: tuple[str, ...] = ()  # attachment ids associated with this table
+    # Which attachments are associated with the table is not kept here: each attachment
+    # names its table (``TgwAttachment.associated_table``), one fact in one place.
     tags: Tags = field(default_factory=dict)
 
 
@@ -507,17 +519,10 @@ class NetworkSnapshot:
 
     @cached_property
     def tgw_tables_of_attachment(self) -> dict[str, tuple[str, ...]]:
-        """attachment id -> the TGW route tables it is associated with: what each table
-        lists, and what the attachment itself says. On AWS both agree on one table; an
-        emulator may disagree, and the union never loses a real association."""
-        tables: dict[str, dict[str, None]] = defaultdict(dict)
-        for attachment in self.tgw_attachments:
-            if attachment.association_route_table_id:
-                tables[attachment.attachment_id][attachment.association_route_table_id] = None
-        for table in self.tgw_route_tables:
-            for attachment_id in table.associations:
-                tables[attachment_id][table.route_table_id] = None
-        return {k: tuple(sorted(v)) for k, v in tables.items()}
+        """attachment id -> the TGW route tables it is associated with, as the attachment
+        itself says (DescribeTransitGatewayAttachments' ``Association``): at most one on
+        AWS. Attachments associated with none are left out."""
+        return {a.attachment_id: (table,) for a in self.tgw_attachments if (table := a.associated_table) is not None}
 
     @cached_property
     def tgw_attachments_by_vpc(self) -> dict[str, tuple[TgwAttachment, ...]]:

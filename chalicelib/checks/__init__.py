@@ -61,7 +61,6 @@ _TGW_ATT = "ec2:DescribeTransitGatewayAttachments"
 _TGW_RTB = "ec2:DescribeTransitGatewayRouteTables"
 _TGW_ROUTES = "ec2:SearchTransitGatewayRoutes"
 _TGW_PROP = "ec2:GetTransitGatewayRouteTablePropagations"
-_TGW_ASSOC = "ec2:GetTransitGatewayRouteTableAssociations"
 _CVPN = "ec2:DescribeClientVpnEndpoints"
 _CVPN_AUTH = "ec2:DescribeClientVpnAuthorizationRules"
 _PL = "ec2:DescribeManagedPrefixLists"
@@ -84,14 +83,14 @@ ACTION_PARTS: dict[str, str] = {
     _TGW_RTB: "tgw_route_tables",
     _TGW_ROUTES: "tgw_route_tables",
     _TGW_PROP: "tgw_route_tables",
-    _TGW_ASSOC: "tgw_route_tables",
     _CVPN: "client_vpn_endpoints",
     _CVPN_AUTH: "client_vpn_endpoints",
     _PL: "prefix_lists",
     _PL_ENTRIES: "prefix_lists",
 }
 _PL_ACTIONS = (_PL, _PL_ENTRIES)
-_TGW_TABLE_ACTIONS = (_TGW_RTB, _TGW_ROUTES, _TGW_PROP, _TGW_ASSOC)
+# Which table each attachment is associated with comes with the attachments (_TGW_ATT).
+_TGW_TABLE_ACTIONS = (_TGW_RTB, _TGW_ROUTES, _TGW_PROP)
 
 REGISTRY: tuple[CheckSpec, ...] = (
     CheckSpec(

@@ -4,13 +4,17 @@ One paginated call per resource type per region, never one per VPC or subnet. Th
 per-resource calls are those no bulk API replaces: the permissions of each own endpoint
 service, the routes and propagations of each TGW route table, the authorization rules of
 each Client VPN endpoint, and the entries of each customer-managed prefix list that a
-non-endpoint route references.
+non-endpoint route references. Which table each TGW attachment is associated with comes
+with the attachments (DescribeTransitGatewayAttachments' ``Association``), never from a
+call per table.
 
 A scoped collection (``vpc_ids``) uses server-side filters (chunked at 200 values) and
-adds only the context checks need about neighbours: the route tables of the TGWs the
-scoped VPCs attach to (routes, propagations, associations: which table an attachment is
-associated with is only certain from the tables' own lists), the attachments propagating
-into them and those attachments' VPCs, and the TGWs involved.
+adds only the context checks need about neighbours: the TGW route tables the scoped VPCs'
+attachments are associated with or propagate into (which tables an attachment propagates
+into is only known from each table's propagations, so every table of their gateways has
+its propagations read, and only those tables their routes), the attachments those tables
+name and those attachments' VPCs, and the TGWs involved; peer and TGW neighbour VPCs are
+described in the same DescribeVpcs call as the scoped ones.
 
 Every failed call becomes a ``CollectionError`` and collection goes on; an action the
 endpoint does not offer goes to ``unsupported`` (no such resources there). Only
@@ -87,6 +91,7 @@ _ROUTE_TARGETS = (
 _ROUTE_DESTINATIONS = ("DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId")
 _TGW_ATTACHMENTS = ("DescribeTransitGatewayAttachments", "TransitGatewayAttachments", "TransitGatewayAttachmentId")
 _TGW_ROUTE_TABLES = ("DescribeTransitGatewayRouteTables", "TransitGatewayRouteTables", "TransitGatewayRouteTableId")
+_TRANSIT_GATEWAYS = ("DescribeTransitGateways", "TransitGateways", "TransitGatewayId")
 
 Raw = Mapping[str, Any]
 
@@ -144,7 +149,8 @@ def _collect(
     in_scope: tuple[str, ...] | None = scope if scoped else None
     lean = scoped and checks is not None
 
-    vpcs = [_vpc(r) for r in run.query("DescribeVpcs", "Vpcs", "VpcId", filter_name="vpc-id", values=in_scope)]
+    # A scoped collection describes its VPCs with their neighbours, once these are known.
+    vpcs = [] if scoped else [_vpc(r) for r in run.items("DescribeVpcs", "Vpcs")]
     subnets = [
         _subnet(r) for r in run.query("DescribeSubnets", "Subnets", "SubnetId", filter_name="vpc-id", values=in_scope)
     ]
@@ -216,16 +222,15 @@ def _collect(
         gateways_by_reference = lean and _by_reference(checks, "transit_gateways")
         tgw = _route_target_gateways(run, scope, sorted(targets.get("tgw", ())), gateways_by_reference)
 
-    # Neighbours a scoped audit reads as context (never audits): VPCs on the scope's TGW
-    # route tables and peer VPCs of this region, described as a full audit sees them
-    # (all their CIDRs), in one call.
+    # A scoped audit's VPCs, and the neighbours it reads as context (never audits): VPCs on
+    # the scope's TGW route tables and peer VPCs of this region, described as a full audit
+    # sees them (all their CIDRs), in one call.
     if scoped:
-        known = {v.vpc_id for v in vpcs}
         neighbours = [a.resource_id for a in tgw.attachments if a.resource_type == "vpc"]
         neighbours += [s.vpc_id for p in peerings for s in (p.requester, p.accepter) if s.region in ("", region)]
-        wanted = [v for v in dict.fromkeys(neighbours) if v and v not in known]
-        if wanted:
-            vpcs += [_vpc(r) for r in run.query("DescribeVpcs", "Vpcs", "VpcId", filter_name="vpc-id", values=wanted)]
+        wanted = list(dict.fromkeys([*scope, *(v for v in neighbours if v)]))
+        described = [_vpc(r) for r in run.query("DescribeVpcs", "Vpcs", "VpcId", filter_name="vpc-id", values=wanted)]
+        vpcs = sorted(described, key=lambda v: v.vpc_id not in scope)  # the scope's first
 
     client_vpn_endpoints = _client_vpn_endpoints(run, scope)
     prefix_lists = _prefix_lists(run, scoped, route_tables, tgw.route_tables, lean)
@@ -307,8 +312,12 @@ class _Run:
             collected.extend(page.get(key) or [])
         return collected
 
+    def wants(self, operation: str) -> bool:
+        """Whether a check that runs reads the data of ``operation``."""
+        return self.needs is None or f"ec2:{operation}" in self.needs
+
     def pages(self, operation: str, *, label: str = "", sized: bool = True, **params: Any) -> Iterator[Raw]:
-        if self.needs is not None and f"ec2:{operation}" not in self.needs:
+        if not self.wants(operation):
             return  # no check that runs reads this data
         if self.unreachable is not None:
             self.failures += 1
@@ -429,7 +438,7 @@ def _route_target_gateways(
         _tgw_attachment(r) for r in run.query(att_op, att_key, att_id, filter_name="resource-id", values=scope or None)
     ]
     wanted = list(gateway_ids) if by_reference else [*gateway_ids, *(a.tgw_id for a in data.attachments)]
-    tgw_op, tgw_key, tgw_id = "DescribeTransitGateways", "TransitGateways", "TransitGatewayId"
+    tgw_op, tgw_key, tgw_id = _TRANSIT_GATEWAYS
     if not scope:
         data.gateways = [_transit_gateway(r) for r in run.items(tgw_op, tgw_key)]
     elif wanted:
@@ -448,38 +457,43 @@ class _TgwData:
 
 
 def _transit_gateway_data(run: _Run, scope: tuple[str, ...], route_tables: Sequence[RouteTable]) -> _TgwData:
+    """Gateways, attachments (each with its association) and route tables (routes and
+    propagations): all of the region's; or, scoped, the tables the scoped VPCs' attachments
+    are associated with or propagate into, and what those tables name."""
     data = _TgwData()
     att_op, att_key, att_id = _TGW_ATTACHMENTS
     rtb_op, rtb_key, rtb_id = _TGW_ROUTE_TABLES
+    tgw_op, tgw_key, tgw_id = _TRANSIT_GATEWAYS
     if not scope:
         data.attachments = [_tgw_attachment(r) for r in run.items(att_op, att_key)]
-        raw_tables = run.items(rtb_op, rtb_key)
-    else:
-        data.attachments = [
-            _tgw_attachment(r) for r in run.query(att_op, att_key, att_id, filter_name="resource-id", values=scope)
-        ]
-        # Every table of the scoped attachments' gateways: which of them an attachment is
-        # associated with is only certain from the tables' own association lists.
-        gateways = sorted({a.tgw_id for a in data.attachments if a.tgw_id})
-        raw_tables = run.query(rtb_op, rtb_key, rtb_id, filter_name="transit-gateway-id", values=gateways)
-    for raw in raw_tables:
-        table_id = str(raw.get(rtb_id, ""))
-        data.route_tables.append(
-            TgwRouteTable(
-                route_table_id=table_id,
-                tgw_id=str(raw.get("TransitGatewayId", "")),
-                state=str(raw.get("State", "available")),
-                routes=_tgw_routes(run, table_id),
-                propagations=_tgw_propagations(run, table_id),
-                associations=_tgw_associations(run, table_id),
-                tags=_tags(raw),
-            )
-        )
-
-    tgw_op, tgw_key, tgw_id = "DescribeTransitGateways", "TransitGateways", "TransitGatewayId"
-    if not scope:
+        failures = run.failures
         data.gateways = [_transit_gateway(r) for r in run.items(tgw_op, tgw_key)]
+        none_visible = run.wants(tgw_op) and run.failures == failures and not data.gateways
+        # A route table belongs to its gateway and is visible only with it: where no
+        # gateway is visible at all (a complete, empty answer) there is no table to list.
+        if not none_visible:
+            for raw in run.items(rtb_op, rtb_key):
+                table_id = str(raw.get(rtb_id, ""))
+                data.route_tables.append(
+                    _tgw_route_table(raw, _tgw_routes(run, table_id), _tgw_propagations(run, table_id))
+                )
         return data
+
+    data.attachments = [
+        _tgw_attachment(r) for r in run.query(att_op, att_key, att_id, filter_name="resource-id", values=scope)
+    ]
+    wanted = set(scope)
+    scoped = {a.attachment_id for a in data.attachments if a.resource_type == "vpc" and a.resource_id in wanted}
+    associated = {a.associated_table for a in data.attachments if a.attachment_id in scoped}
+    # The tables of the scoped attachments' gateways: each one's propagations tell whether a
+    # scoped attachment propagates into it (no bulk API answers that); only the tables the
+    # scope is associated with or propagates into have their routes read and are kept.
+    gateways = sorted({a.tgw_id for a in data.attachments if a.tgw_id})
+    for raw in run.query(rtb_op, rtb_key, rtb_id, filter_name="transit-gateway-id", values=gateways):
+        table_id = str(raw.get(rtb_id, ""))
+        propagations = _tgw_propagations(run, table_id)
+        if table_id in associated or scoped.intersection(propagations):
+            data.route_tables.append(_tgw_route_table(raw, _tgw_routes(run, table_id), propagations))
 
     # Context for the scoped VPCs: who propagates into their TGW route tables, and which
     # attachments their routes lead to, with what CIDRs (so propagated routes AWS may
@@ -503,6 +517,17 @@ def _transit_gateway_data(run: _Run, scope: tuple[str, ...], route_tables: Seque
         for r in run.query(tgw_op, tgw_key, tgw_id, filter_name="transit-gateway-id", values=gateway_ids)
     ]
     return data
+
+
+def _tgw_route_table(raw: Raw, routes: tuple[TgwRoute, ...], propagations: tuple[str, ...]) -> TgwRouteTable:
+    return TgwRouteTable(
+        route_table_id=str(raw.get("TransitGatewayRouteTableId", "")),
+        tgw_id=str(raw.get("TransitGatewayId", "")),
+        state=str(raw.get("State", "available")),
+        routes=routes,
+        propagations=propagations,
+        tags=_tags(raw),
+    )
 
 
 def _tgw_routes(run: _Run, table_id: str) -> tuple[TgwRoute, ...]:
@@ -595,12 +620,13 @@ def _prefix_lists(
 ) -> list[PrefixList]:
     """Managed prefix lists; entries only for customer-managed lists that a non-endpoint
     route uses as its destination (a gateway endpoint's AWS-managed list needs none).
-    A lean collection describes only the lists whose entries it needs."""
+    A lean collection describes only the lists whose entries it needs; none is described
+    when no route names one (checks read prefix lists only as route destinations)."""
     vpc_routes = [r for t in route_tables for r in t.routes if r.is_prefix_list]
     needs_entries = {r.destination for r in vpc_routes if r.target_kind != "vpce"}
     needs_entries |= {r.destination for t in tgw_route_tables for r in t.routes if r.destination.startswith("pl-")}
     referenced = needs_entries if lean else needs_entries | {r.destination for r in vpc_routes}
-    if lean and not referenced:
+    if not referenced:
         return []
     op, key, id_key = "DescribeManagedPrefixLists", "PrefixLists", "PrefixListId"
     raws = run.query(op, key, id_key, filter_name="prefix-list-id", values=sorted(referenced) if scoped else None)
@@ -781,18 +807,6 @@ def _transit_gateway(raw: Raw) -> TransitGateway:
         auto_accept_shared_attachments=str((raw.get("Options") or {}).get("AutoAcceptSharedAttachments", "disable")),
         tags=_tags(raw),
     )
-
-
-def _tgw_associations(run: _Run, table_id: str) -> tuple[str, ...]:
-    raws = run.items(
-        "GetTransitGatewayRouteTableAssociations", "Associations", label=table_id, TransitGatewayRouteTableId=table_id
-    )
-    associated = (
-        str(r["TransitGatewayAttachmentId"])
-        for r in raws
-        if r.get("TransitGatewayAttachmentId") and is_present(r.get("State"))
-    )
-    return tuple(dict.fromkeys(associated))
 
 
 def _tgw_attachment(raw: Raw) -> TgwAttachment:

@@ -14,9 +14,11 @@ import pytest
 
 from chalicelib.checks import required_actions
 from chalicelib.infra import (
+    EVENT_LOOKUP_ACTIONS,
     MEMBER_ROLE_ARN,
     MEMBER_ROLE_NAME,
     SERVICE_ACTIONS,
+    member_role_actions,
     render,
     render_member_role,
     resolve_partition,
@@ -181,7 +183,8 @@ def test_member_role_grants_exactly_the_registry_read_only_actions() -> None:
     role = _member_role()["Resources"]["MemberRole"]["Properties"]
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     granted = {a for s in statements for a in _as_list(s["Action"])}
-    assert granted == set(required_actions()) | {"sts:GetCallerIdentity", "ec2:DescribeRegions"}
+    expected = set(required_actions()) | set(EVENT_LOOKUP_ACTIONS) | {"sts:GetCallerIdentity", "ec2:DescribeRegions"}
+    assert granted == expected
     for statement in statements:
         assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
         for action in _as_list(statement["Action"]):
@@ -204,3 +207,66 @@ def test_member_role_trusts_only_the_auditor_with_the_external_id() -> None:
     assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": {"Ref": "ExternalId"}}
     principal = trust["Condition"]["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"]
     assert principal.startswith("arn:${AWS::Partition}:iam::${AuditorAccountId}:role/")
+
+
+class _RecordingEc2:
+    """An EC2 client that answers every call with ``answer`` and records the operations."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.answer = answer
+        self.operations: set[str] = set()
+
+    def can_paginate(self, method: str) -> bool:
+        return False
+
+    def __getattr__(self, method: str) -> Any:
+        def call(**params: Any) -> dict[str, Any]:
+            self.operations.add(method)
+            return self.answer
+
+        return call
+
+
+def test_every_call_the_event_pipeline_makes_is_granted() -> None:
+    """The event pipeline resolves what an event touched with the auditor's credentials (the
+    member role's in member accounts): each EC2 call it can make, for every watched event
+    naming every kind of resource, answered with nothing and with VPC attachments, is
+    granted by both policies and by the member role. The collector no longer reads TGW
+    association lists (attachments carry their association); the event lookup still does."""
+    from botocore import xform_name
+
+    from chalicelib.events import EVENT_NAMES, KIND_FIELDS, Touched, resolve_scope
+
+    attachment = {"TransitGatewayAttachmentId": "tgw-attach-1", "TransitGatewayId": "tgw-1"}
+    attachment |= {"ResourceType": "vpc", "ResourceId": "vpc-1", "State": "available"}
+    answers = [
+        {},
+        {
+            "TransitGatewayAttachments": [attachment],
+            "Associations": [{"ResourceType": "vpc", "ResourceId": "vpc-2"}],
+            "TransitGatewayRouteTablePropagations": [{"ResourceType": "vpc", "ResourceId": "vpc-3"}],
+        },
+    ]
+    every_kind = {field: (f"{prefix}-1",) for prefix, field in KIND_FIELDS.items()}
+    called: set[str] = set()
+    for answer in answers:
+        for name in EVENT_NAMES:
+            for ids in ({}, every_kind, *({field: ids} for field, ids in every_kind.items())):
+                ec2 = _RecordingEc2(answer)
+                touched = Touched(event_id="e-1", event_name=name, account_id="123456789012", region="us-east-1", **ids)
+                resolve_scope(touched, ec2, {})
+                called |= ec2.operations
+    operations = {f"ec2:{name}" for name in botocore_operation_names()}
+    called_actions = {next(a for a in operations if xform_name(a.split(":")[1]) == m) for m in called}
+    assert "ec2:GetTransitGatewayRouteTableAssociations" in called_actions  # the lookup the grant is for
+    granted_role = set(member_role_actions())
+    for stage in STAGES:
+        granted = {a for s in _statements(stage) for a in _as_list(s["Action"])}
+        assert called_actions <= granted, sorted(called_actions - granted)
+    assert called_actions <= granted_role, sorted(called_actions - granted_role)
+
+
+def botocore_operation_names() -> list[str]:
+    import botocore.session
+
+    return list(botocore.session.get_session().get_service_model("ec2").operation_names)

@@ -116,7 +116,6 @@ def rich_snapshot(scope: tuple[str, ...] = ()) -> NetworkSnapshot:
                     TgwRoute("pl-corp", "static", "active", ("tgw-attach-vpn",)),
                 ),
                 propagations=("tgw-attach-a", "tgw-attach-b"),
-                associations=("tgw-attach-a", "tgw-attach-b"),
             ),
         ),
         client_vpn_endpoints=(

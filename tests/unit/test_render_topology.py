@@ -145,7 +145,7 @@ def landscape(regions: tuple[tuple[str, int], ...] = REGIONS) -> tuple[NetworkSn
             peerings.append(next(p for p in peerings_by_region[regions[0][0]] if p.peering_id == CROSS_REGION))
         tgw = _hex("tgw", r + 1)
         prod, shared = _hex("tgw-rtb", r + 1, 1), _hex("tgw-rtb", r + 1, 2)
-        attachments, prod_assoc, shared_assoc, shared_prop = [], [], [], []
+        attachments, shared_prop = [], []
         for i in range(count):
             if i % 3 == 2:
                 continue
@@ -154,19 +154,12 @@ def landscape(regions: tuple[tuple[str, int], ...] = REGIONS) -> tuple[NetworkSn
             attachments.append(
                 TgwAttachment(attachment, tgw, "vpc", vpc_ids[region, i], ACCOUNT, "available", table, "associated")
             )
-            (prod_assoc if table == prod else shared_assoc).append(attachment)
             if i % 3 == 0:
                 shared_prop.append(attachment)
         attachments.append(TgwAttachment(_hex("tgw-attach", r + 1, 250), tgw, "vpn", "vpn-0abc", ACCOUNT, "available"))
         tgw_tables = (
-            TgwRouteTable(prod, tgw, associations=tuple(prod_assoc), tags={"Name": "prod"}),
-            TgwRouteTable(
-                shared,
-                tgw,
-                associations=tuple(shared_assoc),
-                propagations=tuple(shared_prop),
-                tags={"Name": "shared"},
-            ),
+            TgwRouteTable(prod, tgw, tags={"Name": "prod"}),
+            TgwRouteTable(shared, tgw, propagations=tuple(shared_prop), tags={"Name": "shared"}),
         )
         snapshots.append(
             NetworkSnapshot(

@@ -1,0 +1,134 @@
+"""What audits and events cost in AWS requests, counted (never timed) against moto: the
+full audit of a 55-VPC landscape whose transit gateway has 5 route tables, a scoped audit
+of one of its VPCs, and the re-audit after one change (the route change of issue 9, and an
+endpoint that resolves several findings at once). The landscapes are the benchmarks'
+(``bench.landscape``, ``bench.event_cost``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from bench.event_cost import Meter, Spoke, build_spoke, by_service, create_s3_endpoint, route_to_internet
+from bench.landscape import build_landscape
+from chalicelib.collect.ec2 import collect_region
+from chalicelib.collect.session import CallCounter
+from chalicelib.lab import remove_default_vpc
+from chalicelib.policy import parse_policy
+from chalicelib.provision import provision
+from chalicelib.service import Service
+from chalicelib.settings import Settings
+from tests.integration.conftest import ACCOUNT, REGION
+
+FULL_AUDIT_BUDGET = 30  # issue 9: the 55-VPC, 5-TGW-table landscape, at most 30 requests
+
+
+def test_the_full_audit_of_55_vpcs_and_5_tgw_route_tables_makes_at_most_30_requests(ec2: Any) -> None:
+    vpcs = build_landscape(ec2, REGION, 55, tgw_tables=5)
+    with CallCounter(ec2) as counter:
+        snapshot = collect_region(ec2, account_id=ACCOUNT, region=REGION)
+    assert snapshot.errors == ()
+    assert len(snapshot.tgw_route_tables) == 5 and len(snapshot.tgw_attachments) == 14
+    assert len(snapshot.vpcs) == 56  # and moto's default VPC
+    assert dict(counter.by_operation) == {
+        "DescribeVpcs": 1,
+        "DescribeSubnets": 1,
+        "DescribeRouteTables": 1,
+        "DescribeInternetGateways": 1,
+        "DescribeNatGateways": 1,
+        "DescribeFlowLogs": 1,
+        "DescribeVpcEndpoints": 1,
+        "DescribeVpcEndpointServiceConfigurations": 1,
+        "DescribeVpcPeeringConnections": 1,
+        "DescribeTransitGatewayAttachments": 1,  # with each attachment's association
+        "DescribeTransitGateways": 1,
+        "DescribeTransitGatewayRouteTables": 1,
+        "SearchTransitGatewayRoutes": 5,  # the routes and propagations of each table: no bulk API
+        "GetTransitGatewayRouteTablePropagations": 5,
+        "DescribeClientVpnEndpoints": 1,
+        "DescribeManagedPrefixLists": 1,  # the S3 gateway endpoints' routes name one
+    }
+    assert counter.total == snapshot.api_calls == 24 <= FULL_AUDIT_BUDGET
+
+    # Scoped to the first VPC, whose attachment is associated with the default table and
+    # propagates into one segment table: those two tables' routes are read, and every
+    # table's propagations (to learn where the attachment propagates).
+    with CallCounter(ec2) as counter:
+        scoped = collect_region(ec2, account_id=ACCOUNT, region=REGION, vpc_ids=vpcs[:1])
+    assert scoped.errors == () and len(scoped.tgw_route_tables) == 2
+    assert counter.by_operation["SearchTransitGatewayRoutes"] == 2
+    assert counter.by_operation["GetTransitGatewayRouteTablePropagations"] == 5
+    assert counter.by_operation["DescribeVpcs"] == 1
+    assert "GetTransitGatewayRouteTableAssociations" not in counter.by_operation
+    assert counter.total == 22
+
+
+# ---------------------------------------------------------------------------------
+# One event: the re-audit it triggers, all AWS requests of on_event
+# ---------------------------------------------------------------------------------
+
+
+def service(session: boto3.session.Session, gateway: list[str]) -> Service:
+    env = provision(session, REGION)
+    settings = Settings(
+        region=REGION,
+        findings_table=env["FINDINGS_TABLE"],
+        alerts_topic_arn=env["ALERTS_TOPIC_ARN"],
+        audit_regions=(REGION,),
+        policy=parse_policy({"endpoints": {"gateway": gateway}}),
+    )
+    return Service(settings, session=session)
+
+
+def spoke(session: boto3.session.Session, tables: int) -> Spoke:
+    ec2 = session.client("ec2", region_name=REGION)
+    remove_default_vpc(ec2)
+    return build_spoke(ec2, REGION, tables)
+
+
+def test_a_route_change_re_audit_makes_six_ec2_requests(session: boto3.session.Session) -> None:
+    """The route change of issue 9: a default route to the internet gateway makes a private
+    table public, which resolves its two gateway-endpoint findings (S3, DynamoDB). The
+    re-audit describes the VPC and its peer at once (DescribeVpcs), then what the routes
+    name (the internet gateway, the peering)."""
+    meter = Meter()
+    meter.attach(session)  # before any client is made: each client copies the session's handlers
+    landscape = spoke(session, 1)
+    pipeline = service(session, ["s3", "dynamodb"])
+    pipeline.audit_and_notify()
+    event = route_to_internet(session.client("ec2", region_name=REGION), landscape, landscape.route_tables[0], "e-1")
+    meter.take()
+    answer = pipeline.on_event(event)
+    requests = meter.take()
+    assert len(answer["changes"]["resolved"]) == 2
+    ec2 = {op: n for (service_name, op), n in requests.items() if service_name == "ec2"}
+    assert ec2 == {
+        "DescribeVpcs": 1,
+        "DescribeSubnets": 1,
+        "DescribeRouteTables": 1,
+        "DescribeInternetGateways": 1,
+        "DescribeVpcEndpoints": 1,
+        "DescribeVpcPeeringConnections": 1,
+    }
+
+
+@pytest.mark.parametrize("tables", [1, 5])
+def test_the_ec2_requests_of_an_event_do_not_grow_with_the_findings_it_moves(
+    session: boto3.session.Session, tables: int
+) -> None:
+    """An S3 gateway endpoint on every private table of a VPC resolves one finding per table:
+    five EC2 requests whatever their number (the DynamoDB and SNS requests are the store's
+    and the publisher's; bench/bench_event.py prints them)."""
+    meter = Meter()
+    meter.attach(session)
+    landscape = spoke(session, tables)
+    pipeline = service(session, ["s3"])
+    pipeline.audit_and_notify()
+    _, event = create_s3_endpoint(session.client("ec2", region_name=REGION), landscape, "e-1")
+    meter.take()
+    answer = pipeline.on_event(event)
+    requests = meter.take()
+    assert len(answer["changes"]["resolved"]) == tables
+    assert by_service(requests)["ec2"] == 5

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 from botocore import xform_name
 
+from chalicelib import actions as A
 from chalicelib.checks import REGISTRY
 from chalicelib.collect.session import error_code
 from chalicelib.model import EXEMPT_TAG
@@ -53,30 +54,9 @@ DETAIL_TYPE = "AWS API Call via CloudTrail"
 # Which calls, and which checks they can move
 # ---------------------------------------------------------------------------------
 
-# The EC2 data a call changes, named as the registry's ``needs`` name it: by the IAM action
-# that reads it. The checks an event re-runs are derived from these, never listed.
-_VPCS = "ec2:DescribeVpcs"
-_SUBNETS = "ec2:DescribeSubnets"
-_RTBS = "ec2:DescribeRouteTables"
-_IGWS = "ec2:DescribeInternetGateways"
-_NATS = "ec2:DescribeNatGateways"
-_FLOW = "ec2:DescribeFlowLogs"
-_VPCE = "ec2:DescribeVpcEndpoints"
-_SVC = "ec2:DescribeVpcEndpointServiceConfigurations"
-_SVC_PERM = "ec2:DescribeVpcEndpointServicePermissions"
-_PCX = "ec2:DescribeVpcPeeringConnections"
-_TGW = "ec2:DescribeTransitGateways"
-_TGW_ATT = "ec2:DescribeTransitGatewayAttachments"
-_TGW_RTB = "ec2:DescribeTransitGatewayRouteTables"
-_TGW_ROUTES = "ec2:SearchTransitGatewayRoutes"
-_TGW_PROP = "ec2:GetTransitGatewayRouteTablePropagations"
-_TGW_ASSOC = "ec2:GetTransitGatewayRouteTableAssociations"
-_TGW_PL_REFS = "ec2:GetTransitGatewayPrefixListReferences"
-_CVPN = "ec2:DescribeClientVpnEndpoints"
-_CVPN_AUTH = "ec2:DescribeClientVpnAuthorizationRules"
-_PL = "ec2:DescribeManagedPrefixLists"
-_PL_ENTRIES = "ec2:GetManagedPrefixListEntries"
-TGW_ACTIONS = frozenset({_TGW, _TGW_ATT, _TGW_RTB, _TGW_ROUTES, _TGW_PROP, _TGW_ASSOC, _TGW_PL_REFS})
+# The EC2 data a call changes, named as the registry's ``needs`` name it (``chalicelib.actions``:
+# by the IAM action that reads it). The checks an event re-runs are derived from these, never listed.
+TGW_ACTIONS = frozenset({A.TGW, A.TGW_ATT, A.TGW_RTB, A.TGW_ROUTES, A.TGW_PROP, A.TGW_ASSOC, A.TGW_PL_REFS})
 
 
 @dataclass(frozen=True)
@@ -103,11 +83,11 @@ FAMILIES: tuple[Family, ...] = (
     # subnets, an internet gateway and routes).
     Family("vpc", None, ("CreateVpc", "CreateDefaultVpc", "DeleteVpc")),
     # Its CIDRs: the VPC, what peerings report of it, the local routes.
-    Family("vpc-cidr", frozenset({_VPCS, _PCX, _RTBS}), ("AssociateVpcCidrBlock", "DisassociateVpcCidrBlock")),
+    Family("vpc-cidr", frozenset({A.VPCS, A.PCX, A.RTBS}), ("AssociateVpcCidrBlock", "DisassociateVpcCidrBlock")),
     # Subnets: their explicit route table associations and flow logs go with them.
     Family(
         "subnet",
-        frozenset({_SUBNETS, _RTBS, _FLOW}),
+        frozenset({A.SUBNETS, A.RTBS, A.FLOW}),
         (
             "CreateSubnet",
             "CreateDefaultSubnet",
@@ -119,7 +99,7 @@ FAMILIES: tuple[Family, ...] = (
     # Route tables and routes (VGW propagation adds routes whose state routes-no-blackhole reads).
     Family(
         "route",
-        frozenset({_RTBS}),
+        frozenset({A.RTBS}),
         (
             "CreateRouteTable",
             "DeleteRouteTable",
@@ -136,16 +116,16 @@ FAMILIES: tuple[Family, ...] = (
     # Route targets: the routes to them turn active or blackhole with them.
     Family(
         "internet-gateway",
-        frozenset({_IGWS, _RTBS}),
+        frozenset({A.IGWS, A.RTBS}),
         ("AttachInternetGateway", "DetachInternetGateway", "DeleteInternetGateway"),
     ),
-    Family("nat-gateway", frozenset({_NATS, _RTBS}), ("CreateNatGateway", "DeleteNatGateway")),
-    Family("flow-log", frozenset({_FLOW}), ("CreateFlowLogs", "DeleteFlowLogs")),
+    Family("nat-gateway", frozenset({A.NATS, A.RTBS}), ("CreateNatGateway", "DeleteNatGateway")),
+    Family("flow-log", frozenset({A.FLOW}), ("CreateFlowLogs", "DeleteFlowLogs")),
     # Endpoints (a gateway endpoint adds routes to its route tables).
-    Family("endpoint", frozenset({_VPCE, _RTBS}), ("CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints")),
+    Family("endpoint", frozenset({A.VPCE, A.RTBS}), ("CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints")),
     Family(
         "endpoint-service",
-        frozenset({_SVC, _SVC_PERM}),
+        frozenset({A.SVC, A.SVC_PERM}),
         (
             "CreateVpcEndpointServiceConfiguration",
             "ModifyVpcEndpointServiceConfiguration",
@@ -156,7 +136,7 @@ FAMILIES: tuple[Family, ...] = (
     # Peerings: their status, and the routes to them.
     Family(
         "peering",
-        frozenset({_PCX, _RTBS}),
+        frozenset({A.PCX, A.RTBS}),
         (
             "CreateVpcPeeringConnection",
             "AcceptVpcPeeringConnection",
@@ -167,7 +147,7 @@ FAMILIES: tuple[Family, ...] = (
     # Transit gateways (a new one comes with its default route table).
     Family(
         "transit-gateway",
-        frozenset({_TGW, _TGW_RTB}),
+        frozenset({A.TGW, A.TGW_RTB}),
         ("CreateTransitGateway", "ModifyTransitGateway", "DeleteTransitGateway"),
     ),
     # Attachments: their state, their default association and propagation, the routes
@@ -176,7 +156,7 @@ FAMILIES: tuple[Family, ...] = (
     # virtual private gateway touches nothing a check reads (resolve_scope tells them apart).
     Family(
         "tgw-attachment",
-        frozenset({_TGW_ATT, _TGW_ASSOC, _TGW_PROP, _TGW_ROUTES, _RTBS}),
+        frozenset({A.TGW_ATT, A.TGW_ASSOC, A.TGW_PROP, A.TGW_ROUTES, A.RTBS}),
         (
             "CreateTransitGatewayVpcAttachment",
             "ModifyTransitGatewayVpcAttachment",
@@ -196,23 +176,23 @@ FAMILIES: tuple[Family, ...] = (
     # A Connect peer's BGP session brings the routes its appliance announces.
     Family(
         "tgw-connect-peer",
-        frozenset({_TGW_ROUTES}),
+        frozenset({A.TGW_ROUTES}),
         ("CreateTransitGatewayConnectPeer", "DeleteTransitGatewayConnectPeer"),
     ),
     Family(
         "tgw-route-table",
-        frozenset({_TGW_RTB}),
+        frozenset({A.TGW_RTB}),
         ("CreateTransitGatewayRouteTable", "DeleteTransitGatewayRouteTable"),
     ),
     Family(
         "tgw-route",
-        frozenset({_TGW_ROUTES}),
+        frozenset({A.TGW_ROUTES}),
         ("CreateTransitGatewayRoute", "ReplaceTransitGatewayRoute", "DeleteTransitGatewayRoute"),
     ),
     # A prefix list reference is a route to every CIDR of the list.
     Family(
         "tgw-prefix-list-reference",
-        frozenset({_TGW_ROUTES, _TGW_PL_REFS}),
+        frozenset({A.TGW_ROUTES, A.TGW_PL_REFS}),
         (
             "CreateTransitGatewayPrefixListReference",
             "ModifyTransitGatewayPrefixListReference",
@@ -222,17 +202,17 @@ FAMILIES: tuple[Family, ...] = (
     # Which table an attachment is associated with: the table's list and the attachment's.
     Family(
         "tgw-association",
-        frozenset({_TGW_ASSOC, _TGW_ATT}),
+        frozenset({A.TGW_ASSOC, A.TGW_ATT}),
         ("AssociateTransitGatewayRouteTable", "DisassociateTransitGatewayRouteTable"),
     ),
     Family(
         "tgw-propagation",
-        frozenset({_TGW_PROP, _TGW_ROUTES}),
+        frozenset({A.TGW_PROP, A.TGW_ROUTES}),
         ("EnableTransitGatewayRouteTablePropagation", "DisableTransitGatewayRouteTablePropagation"),
     ),
     Family(
         "client-vpn",
-        frozenset({_CVPN, _CVPN_AUTH}),
+        frozenset({A.CVPN, A.CVPN_AUTH}),
         (
             "CreateClientVpnEndpoint",
             "ModifyClientVpnEndpoint",
@@ -244,7 +224,7 @@ FAMILIES: tuple[Family, ...] = (
     # Managed prefix lists (route destinations: their entries).
     Family(
         "prefix-list",
-        frozenset({_PL, _PL_ENTRIES}),
+        frozenset({A.PL, A.PL_ENTRIES}),
         (
             "CreateManagedPrefixList",
             "ModifyManagedPrefixList",
@@ -315,10 +295,10 @@ def checks_for_event(event_name: str) -> tuple[str, ...] | None:
 
 # The checks a kind of data feeds, for the region-wide fallbacks that need not re-run
 # everything (and for callers that name a family of checks).
-FLOW_LOG_CHECKS = checks_reading({_FLOW})
-ENDPOINT_SERVICE_CHECKS = checks_reading({_SVC, _SVC_PERM})
-CLIENT_VPN_CHECKS = checks_reading({_CVPN, _CVPN_AUTH})
-ROUTE_CHECKS = checks_reading({_RTBS})
+FLOW_LOG_CHECKS = checks_reading({A.FLOW})
+ENDPOINT_SERVICE_CHECKS = checks_reading({A.SVC, A.SVC_PERM})
+CLIENT_VPN_CHECKS = checks_reading({A.CVPN, A.CVPN_AUTH})
+ROUTE_CHECKS = checks_reading({A.RTBS})
 TGW_CHECKS = checks_reading(TGW_ACTIONS)
 TGW_ROUTE_TABLE_CHECKS = tuple(spec.id for spec in REGISTRY if spec.arn_kind == "transit-gateway-route-table")
 

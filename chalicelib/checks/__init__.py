@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib import actions as A
 from chalicelib.checks import client_vpn, endpoints, flow_logs, routing
 from chalicelib.checks import subjects as S
 from chalicelib.checks._base import CheckFn
@@ -46,51 +47,32 @@ class CheckSpec:
 
 VPC = "AWS::EC2::VPC"
 ROUTE_TABLE = "AWS::EC2::RouteTable"
-_VPCS = "ec2:DescribeVpcs"
-_SUBNETS = "ec2:DescribeSubnets"
-_RTBS = "ec2:DescribeRouteTables"
-_IGWS = "ec2:DescribeInternetGateways"
-_NATS = "ec2:DescribeNatGateways"
-_FLOW = "ec2:DescribeFlowLogs"
-_VPCE = "ec2:DescribeVpcEndpoints"
-_SVC = "ec2:DescribeVpcEndpointServiceConfigurations"
-_SVC_PERM = "ec2:DescribeVpcEndpointServicePermissions"
-_PCX = "ec2:DescribeVpcPeeringConnections"
-_TGW = "ec2:DescribeTransitGateways"
-_TGW_ATT = "ec2:DescribeTransitGatewayAttachments"
-_TGW_RTB = "ec2:DescribeTransitGatewayRouteTables"
-_TGW_ROUTES = "ec2:SearchTransitGatewayRoutes"
-_TGW_PROP = "ec2:GetTransitGatewayRouteTablePropagations"
-_CVPN = "ec2:DescribeClientVpnEndpoints"
-_CVPN_AUTH = "ec2:DescribeClientVpnAuthorizationRules"
-_PL = "ec2:DescribeManagedPrefixLists"
-_PL_ENTRIES = "ec2:GetManagedPrefixListEntries"
 
 # Each IAM action -> the snapshot part its data lands in.
 ACTION_PARTS: dict[str, str] = {
-    _VPCS: "vpcs",
-    _SUBNETS: "subnets",
-    _RTBS: "route_tables",
-    _IGWS: "internet_gateways",
-    _NATS: "nat_gateways",
-    _FLOW: "flow_logs",
-    _VPCE: "vpc_endpoints",
-    _SVC: "endpoint_services",
-    _SVC_PERM: "endpoint_services",
-    _PCX: "peerings",
-    _TGW: "transit_gateways",
-    _TGW_ATT: "tgw_attachments",
-    _TGW_RTB: "tgw_route_tables",
-    _TGW_ROUTES: "tgw_route_tables",
-    _TGW_PROP: "tgw_route_tables",
-    _CVPN: "client_vpn_endpoints",
-    _CVPN_AUTH: "client_vpn_endpoints",
-    _PL: "prefix_lists",
-    _PL_ENTRIES: "prefix_lists",
+    A.VPCS: "vpcs",
+    A.SUBNETS: "subnets",
+    A.RTBS: "route_tables",
+    A.IGWS: "internet_gateways",
+    A.NATS: "nat_gateways",
+    A.FLOW: "flow_logs",
+    A.VPCE: "vpc_endpoints",
+    A.SVC: "endpoint_services",
+    A.SVC_PERM: "endpoint_services",
+    A.PCX: "peerings",
+    A.TGW: "transit_gateways",
+    A.TGW_ATT: "tgw_attachments",
+    A.TGW_RTB: "tgw_route_tables",
+    A.TGW_ROUTES: "tgw_route_tables",
+    A.TGW_PROP: "tgw_route_tables",
+    A.CVPN: "client_vpn_endpoints",
+    A.CVPN_AUTH: "client_vpn_endpoints",
+    A.PL: "prefix_lists",
+    A.PL_ENTRIES: "prefix_lists",
 }
-_PL_ACTIONS = (_PL, _PL_ENTRIES)
-# Which table each attachment is associated with comes with the attachments (_TGW_ATT).
-_TGW_TABLE_ACTIONS = (_TGW_RTB, _TGW_ROUTES, _TGW_PROP)
+_PL_ACTIONS = (A.PL, A.PL_ENTRIES)
+# Which table each attachment is associated with comes with the attachments (A.TGW_ATT).
+_TGW_TABLE_ACTIONS = (A.TGW_RTB, A.TGW_ROUTES, A.TGW_PROP)
 
 REGISTRY: tuple[CheckSpec, ...] = (
     CheckSpec(
@@ -100,7 +82,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc",
         severity=Severity.MEDIUM,
         fn=flow_logs.check_flow_logs_enabled,
-        needs=(_VPCS, _SUBNETS, _FLOW),
+        needs=(A.VPCS, A.SUBNETS, A.FLOW),
         subjects=S.audited_vpcs,
         remediation="VPC console > Your VPCs > select the VPC > Flow logs > Create flow log "
         "(filter All, destination CloudWatch Logs or S3).",
@@ -117,7 +99,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc",
         severity=Severity.LOW,
         fn=flow_logs.check_flow_logs_traffic_type,
-        needs=(_VPCS, _SUBNETS, _FLOW),
+        needs=(A.VPCS, A.SUBNETS, A.FLOW),
         subjects=S.audited_vpcs,
         remediation="VPC console > the VPC > Flow logs: create a flow log with the filter the policy "
         "requires (All), then delete the narrower one.",
@@ -131,7 +113,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc-flow-log",
         severity=Severity.MEDIUM,
         fn=flow_logs.check_flow_logs_delivering,
-        needs=(_SUBNETS, _FLOW),
+        needs=(A.SUBNETS, A.FLOW),
         subjects=S.audited_flow_logs,
         remediation="Fix the delivery role or destination named in the error (IAM role trust and "
         "logs:CreateLogStream/PutLogEvents, or the S3 bucket policy), then recreate the flow log.",
@@ -144,7 +126,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="route-table",
         severity=Severity.MEDIUM,
         fn=endpoints.check_private_subnet_gateway_endpoints,
-        needs=(_VPCS, _SUBNETS, _RTBS, _IGWS, _VPCE),
+        needs=(A.VPCS, A.SUBNETS, A.RTBS, A.IGWS, A.VPCE),
         subjects=S.audited_route_tables,
         by_reference=frozenset({"internet_gateways"}),
         remediation="VPC console > Endpoints > Create endpoint: AWS service com.amazonaws.<region>.<service>, "
@@ -159,7 +141,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc",
         severity=Severity.MEDIUM,
         fn=endpoints.check_required_interface_endpoints,
-        needs=(_VPCS, _SUBNETS, _RTBS, _IGWS, _VPCE),
+        needs=(A.VPCS, A.SUBNETS, A.RTBS, A.IGWS, A.VPCE),
         subjects=S.audited_vpcs,
         by_reference=frozenset({"internet_gateways"}),
         remediation="VPC console > Endpoints > Create endpoint: AWS service com.amazonaws.<region>.<service>, "
@@ -184,7 +166,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc-endpoint",
         severity=Severity.LOW,
         fn=endpoints.check_interface_endpoint_private_dns,
-        needs=(_VPCE,),
+        needs=(A.VPCE,),
         subjects=S.audited_vpc_endpoints,
         remediation="VPC console > Endpoints > select the endpoint > Actions > Modify private DNS name > "
         "Enable (the VPC needs DNS hostnames and DNS support).",
@@ -197,7 +179,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc-endpoint-service",
         severity=Severity.MEDIUM,
         fn=endpoints.check_endpoint_service_acceptance_required,
-        needs=(_SVC,),
+        needs=(A.SVC,),
         subjects=S.audited_endpoint_services,
         remediation="VPC console > Endpoint services > select the service > Actions > Modify endpoint "
         "acceptance setting > Acceptance required.",
@@ -210,7 +192,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc-endpoint-service",
         severity=Severity.HIGH,
         fn=endpoints.check_endpoint_service_trusted_principals,
-        needs=(_SVC, _SVC_PERM),
+        needs=(A.SVC, A.SVC_PERM),
         subjects=S.audited_endpoint_services,
         remediation="VPC console > Endpoint services > select the service > Allow principals: remove '*' "
         "and every account not in the policy's trusted_accounts.",
@@ -224,7 +206,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc-peering-connection",
         severity=Severity.HIGH,
         fn=routing.check_peering_cidrs_non_overlapping,
-        needs=(_VPCS, _PCX),
+        needs=(A.VPCS, A.PCX),
         subjects=S.audited_peerings,
         remediation="Renumber one side: add a non-overlapping secondary CIDR, move workloads, remove the "
         "overlapping block; or replace the peering with PrivateLink or a private NAT gateway.",
@@ -237,7 +219,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="vpc",
         severity=Severity.HIGH,
         fn=routing.check_connected_cidrs_non_overlapping,
-        needs=(_VPCS, _PCX, _TGW_ATT, *_TGW_TABLE_ACTIONS, *_PL_ACTIONS),
+        needs=(A.VPCS, A.PCX, A.TGW_ATT, *_TGW_TABLE_ACTIONS, *_PL_ACTIONS),
         subjects=S.audited_vpcs,
         remediation="Renumber one of the overlapping networks, or separate them into different TGW route "
         "tables / remove one of the peerings so no VPC reaches both.",
@@ -251,7 +233,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="route-table",
         severity=Severity.MEDIUM,
         fn=routing.check_peering_routes_least_access,
-        needs=(_VPCS, _RTBS, _PCX, *_PL_ACTIONS),
+        needs=(A.VPCS, A.RTBS, A.PCX, *_PL_ACTIONS),
         subjects=S.audited_route_tables,
         by_reference=frozenset({"peerings", "vpcs"}),
         remediation="VPC console > Route tables > select the table > Routes > Edit: replace the broad "
@@ -267,7 +249,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="route-table",
         severity=Severity.MEDIUM,
         fn=routing.check_route_destinations_non_overlapping,
-        needs=(_VPCS, _RTBS, _PCX, *_PL_ACTIONS),
+        needs=(A.VPCS, A.RTBS, A.PCX, *_PL_ACTIONS),
         subjects=S.audited_route_tables,
         by_reference=frozenset({"peerings", "vpcs"}),
         remediation="VPC console > Route tables > the table > Routes: remove or narrow one of the "
@@ -281,7 +263,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="route-table",
         severity=Severity.MEDIUM,
         fn=routing.check_routes_no_blackhole,
-        needs=(_RTBS, _PCX, _TGW, _TGW_ATT, _NATS, _VPCE),
+        needs=(A.RTBS, A.PCX, A.TGW, A.TGW_ATT, A.NATS, A.VPCE),
         subjects=S.audited_route_tables,
         by_reference=frozenset({"peerings", "transit_gateways", "tgw_attachments", "nat_gateways"}),
         remediation="VPC console > Route tables > the table > Routes: delete the blackhole route or "
@@ -295,7 +277,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="transit-gateway-route-table",
         severity=Severity.HIGH,
         fn=routing.check_tgw_routes_non_overlapping,
-        needs=(_VPCS, _TGW, _TGW_ATT, *_TGW_TABLE_ACTIONS, *_PL_ACTIONS),
+        needs=(A.VPCS, A.TGW, A.TGW_ATT, *_TGW_TABLE_ACTIONS, *_PL_ACTIONS),
         subjects=S.audited_tgw_route_tables,
         remediation="VPC console > Transit gateway route tables > the table: disable the propagation "
         "or delete the static route of one attachment, or renumber the overlapping VPC.",
@@ -309,7 +291,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="transit-gateway",
         severity=Severity.HIGH,
         fn=routing.check_tgw_auto_accept_disabled,
-        needs=(_TGW, _TGW_ATT),
+        needs=(A.TGW, A.TGW_ATT),
         subjects=S.audited_transit_gateways,
         remediation="VPC console > Transit gateways > the gateway > Actions > Modify: clear "
         "'Auto accept shared attachments'.",
@@ -325,7 +307,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="client-vpn-endpoint",
         severity=Severity.LOW,
         fn=client_vpn.check_client_vpn_connection_logging,
-        needs=(_CVPN,),
+        needs=(A.CVPN,),
         subjects=S.audited_client_vpn_endpoints,
         remediation="VPC console > Client VPN endpoints > the endpoint > Actions > Modify: enable "
         "connection logging to a CloudWatch Logs group.",
@@ -341,7 +323,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
         arn_kind="client-vpn-endpoint",
         severity=Severity.MEDIUM,
         fn=client_vpn.check_client_vpn_no_authorize_all,
-        needs=(_CVPN, _CVPN_AUTH),
+        needs=(A.CVPN, A.CVPN_AUTH),
         subjects=S.audited_client_vpn_endpoints,
         remediation="VPC console > Client VPN endpoints > the endpoint > Authorization rules: replace "
         "'Allow access to all users' with rules for specific Active Directory or SAML groups.",

@@ -55,22 +55,22 @@ bench: venv
 
 # Regenerates the README's check table from the registry (a test fails when it drifts).
 readme: venv
-	$(BIN)/python -m chalicelib.docs --write README.md
+	$(BIN)/python -m vpcwatch_tools.docs --write README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # The API on localhost:8000 (chalice local) over a moto server holding the demo landscape.
 serve: venv
-	$(BIN)/python -m chalicelib.devserver --serve-api 8000
+	$(BIN)/python -m vpcwatch_tools.devserver --serve-api 8000
 
 resources: venv
-	$(BIN)/python -m chalicelib.infra --write resources.json
+	$(BIN)/python -m vpcwatch_tools.infra --write resources.json
 
 # CloudFormation (SAM) template + deployment zip under build/package (STAGE=dev|prod).
 STAGE ?= dev
 package: venv
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage $(STAGE) \
 		--merge-template resources.json build/package
-	$(BIN)/python -m chalicelib.infra --retarget build/package/sam.json
+	$(BIN)/python -m vpcwatch_tools.infra --retarget build/package/sam.json
 	@echo "template: build/package/sam.json"

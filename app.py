@@ -14,7 +14,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Chalice, CloudWatchEvent, IAMAuthorizer, Rate, Request, Response, SNSEvent, SQSEvent
 
-from chalicelib.api import (
+from chalicelib.core.model import Finding
+from chalicelib.service.api import (
     MAX_LIMIT,
     ApiError,
     FindingsQuery,
@@ -22,8 +23,7 @@ from chalicelib.api import (
     parse_findings_query,
     validate_finding_id,
 )
-from chalicelib.model import Finding
-from chalicelib.service import Outcome, Service
+from chalicelib.service.pipelines import Outcome, Service
 
 AUDIT_QUEUE = "vpcwatch-audits"  # created by resources.json / `vpcwatch setup`
 ALERTS_TOPIC = "vpcwatch-alerts"
@@ -59,7 +59,7 @@ def traced(handler: Callable[..., Any]) -> Callable[..., Any]:
 def service() -> Service:
     global _service
     if _service is None:
-        from chalicelib.settings import load_settings
+        from chalicelib.aws.settings import load_settings
 
         _service = Service(load_settings(read_parameter=_read_parameter), observe=_observe)
     return _service

@@ -55,12 +55,12 @@ def measure(
     its CloudTrail event)."""
     from moto import mock_aws
 
-    from chalicelib.collect.session import make_client
-    from chalicelib.lab import remove_default_vpc
-    from chalicelib.policy import parse_policy
-    from chalicelib.provision import provision
-    from chalicelib.service import Service
-    from chalicelib.settings import Settings
+    from chalicelib.aws.session import make_client
+    from chalicelib.aws.settings import Settings
+    from chalicelib.core.policy import parse_policy
+    from chalicelib.service.pipelines import Service
+    from vpcwatch_tools.lab import remove_default_vpc
+    from vpcwatch_tools.provision import provision
 
     rows = []
     with mock_aws():

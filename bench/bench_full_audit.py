@@ -19,12 +19,12 @@ from collections import Counter
 import boto3
 
 from bench.landscape import build_landscape
-from chalicelib.audit import run_audit
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import CallCounter, account_id, make_client
-from chalicelib.devserver import moto_server, reset
-from chalicelib.model import NetworkSnapshot
-from chalicelib.policy import Policy
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.session import CallCounter, account_id, make_client
+from chalicelib.core.audit import run_audit
+from chalicelib.core.model import NetworkSnapshot
+from chalicelib.core.policy import Policy
+from vpcwatch_tools.devserver import moto_server, reset
 
 REGION = "us-east-1"
 VPCS, TGW_TABLES = 55, 5

@@ -18,8 +18,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from chalicelib.api import REGION_RE, VPC_ID_RE
-from chalicelib.model import NetworkSnapshot, Severity
+from chalicelib.core.model import NetworkSnapshot, Severity
+from chalicelib.service.api import REGION_RE, VPC_ID_RE
 
 Progress = Callable[[int, int, NetworkSnapshot], None]
 
@@ -87,7 +87,7 @@ def _identify(session: Any, regions: Sequence[str]) -> tuple[str, str]:
     refused everywhere, missing, or AWS unreachable: one line (``UsageError``)."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-    from chalicelib.collect.session import CREDENTIAL_EXCEPTIONS, account_id, error_code
+    from chalicelib.aws.session import CREDENTIAL_EXCEPTIONS, account_id, error_code
 
     refused: list[str] = []
     for region in regions:
@@ -113,10 +113,10 @@ def _region_unavailable(account: str, region: str, exc: Exception, home: Any) ->
     the account answers so): the failed call as its error, and every other action the
     checks need as not attempted, so none of its checks is evaluated. ``home`` is an EC2
     client in a region that answered, to ask DescribeRegions whether it is enabled."""
-    from chalicelib.accounts import REGION_AMBIGUOUS_CODES, region_not_enabled
-    from chalicelib.checks import required_actions
-    from chalicelib.collect.session import error_code, error_message
-    from chalicelib.model import CollectionError
+    from chalicelib.aws.accounts import REGION_AMBIGUOUS_CODES, region_not_enabled
+    from chalicelib.aws.session import error_code, error_message
+    from chalicelib.core.checks import required_actions
+    from chalicelib.core.model import CollectionError
 
     code, message = error_code(exc), error_message(exc)
     operation = getattr(exc, "operation_name", None)
@@ -137,10 +137,10 @@ def _region_unavailable(account: str, region: str, exc: Exception, home: Any) ->
 def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from botocore.exceptions import ClientError, NoCredentialsError
 
-    from chalicelib.audit import run_audit
-    from chalicelib.collect.ec2 import collect_region
-    from chalicelib.collect.session import CREDENTIAL_EXCEPTIONS, is_credential_error, make_client, new_session
-    from chalicelib.policy import Policy, PolicyError, load_policy_file
+    from chalicelib.aws.collect.ec2 import collect_region
+    from chalicelib.aws.session import CREDENTIAL_EXCEPTIONS, is_credential_error, make_client, new_session
+    from chalicelib.core.audit import run_audit
+    from chalicelib.core.policy import Policy, PolicyError, load_policy_file
     from chalicelib.render import RENDERERS
 
     try:
@@ -201,8 +201,8 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
 def run_setup_command(args: argparse.Namespace, stdout: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    from chalicelib.collect.session import new_session
-    from chalicelib.provision import describe, provision
+    from chalicelib.aws.session import new_session
+    from vpcwatch_tools.provision import describe, provision
 
     session = new_session()
     region = args.region or session.region_name
@@ -225,7 +225,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             return run_audit_command(args, stdout, stderr)
         if args.command == "setup":
             return run_setup_command(args, stdout)
-        from chalicelib.demo import run_demo
+        from vpcwatch_tools.demo import run_demo
 
         return run_demo(stdout, args.report)
     except UsageError as exc:

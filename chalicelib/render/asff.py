@@ -25,9 +25,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.audit import AuditResult, partition
-from chalicelib.checks import CHECK_BY_ID
-from chalicelib.model import Finding
+from chalicelib.core.audit import AuditResult, partition
+from chalicelib.core.checks import CHECK_BY_ID
+from chalicelib.core.model import Finding
 
 SCHEMA_VERSION = "2018-10-08"
 PRODUCT_NAME = "vpcwatch"

@@ -16,9 +16,9 @@ from collections import Counter
 from collections.abc import Sequence
 from html import escape
 
-from chalicelib.audit import AuditResult, NotEvaluated
-from chalicelib.checks import CHECK_BY_ID
-from chalicelib.model import CollectionError, Finding, NetworkSnapshot, Severity
+from chalicelib.core.audit import AuditResult, NotEvaluated
+from chalicelib.core.checks import CHECK_BY_ID
+from chalicelib.core.model import CollectionError, Finding, NetworkSnapshot, Severity
 from chalicelib.render import topology
 
 # Forbids every fetch: the page can only use what it carries inline.

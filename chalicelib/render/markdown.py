@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from chalicelib.audit import AuditResult
-from chalicelib.checks import CHECK_BY_ID
-from chalicelib.model import Finding, Severity
+from chalicelib.core.audit import AuditResult
+from chalicelib.core.checks import CHECK_BY_ID
+from chalicelib.core.model import Finding, Severity
 from chalicelib.render.table import summary_line
 
 LIMIT = 60_000  # characters; GitHub refuses comments over 65,536

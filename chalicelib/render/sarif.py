@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.audit import AuditResult
-from chalicelib.checks import REGISTRY, CheckSpec
-from chalicelib.model import Finding, Severity
+from chalicelib.core.audit import AuditResult
+from chalicelib.core.checks import REGISTRY, CheckSpec
+from chalicelib.core.model import Finding, Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 
-from chalicelib.audit import AuditResult
-from chalicelib.model import Finding, Severity
+from chalicelib.core.audit import AuditResult
+from chalicelib.core.model import Finding, Severity
 
 WIDTH = 100
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.events import EVENT_NAMES
-from chalicelib.infra import FUNCTIONS
+from chalicelib.core.events import EVENT_NAMES
+from vpcwatch_tools.infra import FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     path = out / "sam.json"
-    retarget = [sys.executable, "-m", "chalicelib.infra", "--retarget", str(path)]  # as `make package` does
+    retarget = [sys.executable, "-m", "vpcwatch_tools.infra", "--retarget", str(path)]  # as `make package` does
     subprocess.run(retarget, cwd=ROOT, check=True, capture_output=True, timeout=60)
     return path, json.loads(path.read_text())
 

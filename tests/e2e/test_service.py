@@ -17,8 +17,8 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
-from chalicelib.lab import Lab, apply_fix, build_lab, cloudtrail_event, fix_event, remove_default_vpc
-from chalicelib.provision import provision
+from vpcwatch_tools.lab import Lab, apply_fix, build_lab, cloudtrail_event, fix_event, remove_default_vpc
+from vpcwatch_tools.provision import provision
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

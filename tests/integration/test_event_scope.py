@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.collect.session import CallCounter
-from chalicelib.events import (
+from chalicelib.aws.session import CallCounter
+from chalicelib.core.events import (
     CLIENT_VPN_CHECKS,
     ENDPOINT_SERVICE_CHECKS,
     FLOW_LOG_CHECKS,

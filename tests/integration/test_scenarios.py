@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.audit import evaluate
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.policy import Policy, parse_policy
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.core.audit import evaluate
+from chalicelib.core.policy import Policy, parse_policy
 from tests.integration.conftest import ACCOUNT, REGION, main_route_table
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)

@@ -15,13 +15,13 @@ from botocore.exceptions import ParamValidationError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import ParamValidator
 
-from chalicelib.audit import AuditResult, build_finding
-from chalicelib.checks import CHECK_BY_ID, REGISTRY
-from chalicelib.model import Finding, NetworkSnapshot, Severity, Violation
-from chalicelib.policy import Policy
+from chalicelib.aws.store import transition
+from chalicelib.core.audit import AuditResult, build_finding
+from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
+from chalicelib.core.model import Finding, NetworkSnapshot, Severity, Violation
+from chalicelib.core.policy import Policy
 from chalicelib.render import RENDERERS
 from chalicelib.render.asff import BEST_PRACTICES, CIS, DESCRIPTION_MAX, product_arn, to_asff, updated_at
-from chalicelib.store import transition
 
 ACCOUNT = "111122223333"
 SNAP = NetworkSnapshot(account_id=ACCOUNT, region="eu-west-1")

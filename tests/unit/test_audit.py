@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib import audit
-from chalicelib.audit import evaluate, run_audit
-from chalicelib.checks import REGISTRY, CheckSpec
-from chalicelib.model import CollectionError, NetworkSnapshot, Severity, Violation, Vpc
-from chalicelib.policy import Policy, parse_policy
+from chalicelib.core import audit
+from chalicelib.core.audit import evaluate, run_audit
+from chalicelib.core.checks import REGISTRY, CheckSpec
+from chalicelib.core.model import CollectionError, NetworkSnapshot, Severity, Violation, Vpc
+from chalicelib.core.policy import Policy, parse_policy
 from chalicelib.render import RENDERERS
 
 NOW = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)

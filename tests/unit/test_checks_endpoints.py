@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.checks.endpoints import (
+from chalicelib.core.checks.endpoints import (
     check_endpoint_service_acceptance_required,
     check_endpoint_service_trusted_principals,
     check_interface_endpoint_private_dns,
@@ -14,7 +14,7 @@ from chalicelib.checks.endpoints import (
     check_required_interface_endpoints,
     principal_account,
 )
-from chalicelib.model import (
+from chalicelib.core.model import (
     EndpointService,
     NetworkSnapshot,
     Route,
@@ -25,7 +25,7 @@ from chalicelib.model import (
     VpcEndpoint,
     service_short_name,
 )
-from chalicelib.policy import Policy
+from chalicelib.core.policy import Policy
 
 ACCOUNT = "111111111111"
 OTHER = "222222222222"

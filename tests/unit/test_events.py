@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import events
-from chalicelib.checks import CHECK_BY_ID, CHECK_IDS, REGISTRY
-from chalicelib.events import (
+from chalicelib.core import events
+from chalicelib.core.checks import CHECK_BY_ID, CHECK_IDS, REGISTRY
+from chalicelib.core.events import (
     CLIENT_VPN_CHECKS,
     ENDPOINT_SERVICE_CHECKS,
     EVENT_NAMES,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib import netmath
-from chalicelib.netmath import CidrIndex, Item, OverlapSet, any_overlap, overlapping_pairs
+from chalicelib.core import netmath
+from chalicelib.core.netmath import CidrIndex, Item, OverlapSet, any_overlap, overlapping_pairs
 
 NOT_CIDRS = ("pl-123", "pl-0abc", "", "local", "10.0.0.0/33", "010.0.0.0/8", "::/129")
 

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from chalicelib.model import Severity
-from chalicelib.policy import Policy, PolicyError, loads_policy, parse_policy
+from chalicelib.core.model import Severity
+from chalicelib.core.policy import Policy, PolicyError, loads_policy, parse_policy
 
 TODAY = dt.date(2026, 11, 26)
 

@@ -17,10 +17,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from chalicelib.audit import AuditResult, NotEvaluated, build_finding
-from chalicelib.checks import CHECK_BY_ID, REGISTRY
-from chalicelib.model import CollectionError, Finding, NetworkSnapshot, Violation
-from chalicelib.policy import Policy
+from chalicelib.core.audit import AuditResult, NotEvaluated, build_finding
+from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
+from chalicelib.core.model import CollectionError, Finding, NetworkSnapshot, Violation
+from chalicelib.core.policy import Policy
 from chalicelib.render import RENDERERS, html, markdown
 from chalicelib.render.sarif import to_sarif
 from tests.unit.test_render_topology import audit_result, landscape

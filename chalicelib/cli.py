@@ -18,8 +18,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from chalicelib.core.ids import REGION_RE, VPC_ID_RE
 from chalicelib.core.model import NetworkSnapshot, Severity
-from chalicelib.service.api import REGION_RE, VPC_ID_RE
 
 Progress = Callable[[int, int, NetworkSnapshot], None]
 
@@ -140,11 +140,12 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
     from chalicelib.aws.collect.ec2 import collect_region
     from chalicelib.aws.session import CREDENTIAL_EXCEPTIONS, is_credential_error, make_client, new_session
     from chalicelib.core.audit import run_audit
+    from chalicelib.core.checks import CHECK_IDS
     from chalicelib.core.policy import Policy, PolicyError, load_policy_file
     from chalicelib.render import RENDERERS
 
     try:
-        policy = load_policy_file(args.policy) if args.policy else Policy()
+        policy = load_policy_file(args.policy, CHECK_IDS) if args.policy else Policy()
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
     session = new_session()  # --region, then AWS_REGION, AWS_DEFAULT_REGION, the profile's

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from chalicelib.core.checks import CHECK_IDS
 from chalicelib.core.policy import Policy, PolicyError, loads_policy
 
 SSM_NAME_RE = re.compile(r"^(arn:aws[\w-]*:ssm:[\w-]+:\d{12}:parameter/[\w./-]+|/?[\w.-]+(/[\w.-]+)*)$")
@@ -75,7 +76,7 @@ def load_settings(
                 raise SettingsError("POLICY names an SSM parameter but no parameter reader was given")
             policy_value = read_parameter(policy_value)
         try:
-            policy = loads_policy(policy_value)
+            policy = loads_policy(policy_value, CHECK_IDS)
         except PolicyError as exc:
             raise SettingsError(f"POLICY: {exc}") from None
     return Settings(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from chalicelib.core.ids import REGION_RE
 from chalicelib.core.states import is_live, is_present
 
 Tags = Mapping[str, str]
@@ -204,7 +204,6 @@ _AWS_SERVICE_PREFIXES = (
     "api.aws",
     "aws",
 )
-_REGION_RE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d+$")  # us-east-1, us-gov-west-1, cn-north-1, eusc-de-east-1
 _GLOBAL = "global"  # aws.api.global.codecatalyst
 
 
@@ -223,7 +222,7 @@ def _parse_service_name(service_name: str) -> tuple[bool, str | None, str]:
     if not labels or "vpce" in (namespace, labels[0]):
         return False, None, service_name
     region: str | None = None
-    if _REGION_RE.match(labels[0]) or labels[0] == _GLOBAL:
+    if REGION_RE.match(labels[0]) or labels[0] == _GLOBAL:
         region, labels = (None if labels[0] == _GLOBAL else labels[0]), labels[1:]
     if prefix == "cn.com.amazonaws" and len(labels) > 1 and labels[-1] == "cn":
         labels = labels[:-1]  # cn.com.amazonaws.cn-north-1.transcribe.cn

@@ -53,12 +53,6 @@ class Policy:
         return None
 
 
-def _known_checks() -> frozenset[str]:
-    from chalicelib.core.checks import CHECK_IDS  # late: checks import this module's Policy
-
-    return CHECK_IDS
-
-
 def _str_list(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise PolicyError(f"{where}: expected a list of non-empty strings, got {value!r}")
@@ -90,9 +84,11 @@ def _date(value: Any, where: str) -> dt.date:
     raise PolicyError(f"{where}: expected a date YYYY-MM-DD, got {value!r}")
 
 
-def parse_policy(doc: Any, known_checks: Collection[str] | None = None) -> Policy:
-    """Validate a parsed policy document (None or {} gives the defaults)."""
-    checks = _known_checks() if known_checks is None else known_checks
+def parse_policy(doc: Any, known_checks: Collection[str]) -> Policy:
+    """Validate a parsed policy document (None or {} gives the defaults). ``known_checks``:
+    the registry's check ids (``chalicelib.core.checks.CHECK_IDS``), which exemptions and
+    severities may name; an argument, since the checks import this module's Policy."""
+    checks = known_checks
     if doc is None:
         return Policy()
     doc = _mapping(doc, "policy")
@@ -156,7 +152,7 @@ def parse_policy(doc: Any, known_checks: Collection[str] | None = None) -> Polic
     return Policy(**kwargs)
 
 
-def loads_policy(text: str, known_checks: Collection[str] | None = None) -> Policy:
+def loads_policy(text: str, known_checks: Collection[str]) -> Policy:
     """Parse a YAML or JSON policy document (JSON is YAML, but try JSON first for its errors)."""
     import yaml  # only when a policy is read: a cold start without POLICY does not pay for it
 
@@ -168,10 +164,10 @@ def loads_policy(text: str, known_checks: Collection[str] | None = None) -> Poli
     return parse_policy(doc, known_checks)
 
 
-def load_policy_file(path: str) -> Policy:
+def load_policy_file(path: str, known_checks: Collection[str]) -> Policy:
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except OSError as exc:
         raise PolicyError(f"policy file {path}: {exc.strerror}") from None
-    return loads_policy(text)
+    return loads_policy(text, known_checks)

@@ -21,15 +21,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.core.checks import CHECK_IDS
+from chalicelib.core.ids import ACCOUNT_RE, REGION_RE, TOKEN_SUFFIX
 from chalicelib.core.model import NetworkSnapshot
 from chalicelib.core.states import is_in_flight
-from chalicelib.service.api import ACCOUNT_RE, REGION_RE
 
 RECHECK_DELAY_SECONDS = 120  # SQS DelaySeconds of a delayed re-audit (at most 900)
 MAX_RECHECKS = 3  # delayed re-audits after one event, at most
 
 # As resolve_scope names VPCs: any id token (AWS mints vpc- and 8 or 17 hex digits).
-VPC_ID_RE = re.compile(r"^vpc-[0-9A-Za-z]{1,40}$")
+VPC_ID_RE = re.compile(rf"^vpc-{TOKEN_SUFFIX}$")
 _KEYS = frozenset({"account_id", "region", "vpc_ids", "checks", "attempt"})
 
 

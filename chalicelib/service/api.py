@@ -10,12 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core.checks import CHECK_IDS
+from chalicelib.core.ids import ACCOUNT_RE, FINDING_ID_RE, REGION_RE, VPC_ID_RE
 from chalicelib.core.model import Severity
 
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-FINDING_ID_RE = re.compile(r"^vw-[0-9a-f]{24}$")
 STATUSES = ("OPEN", "RESOLVED", "SUPPRESSED")
 MAX_LIMIT = 500
 

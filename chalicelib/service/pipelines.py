@@ -457,7 +457,9 @@ class Service:
         and skipped. When the re-audit saw something in flight in its scope, or the call
         always leaves something in flight (``SETTLING_EVENTS``), one delayed re-audit of
         the same scope goes on the audit queue (``_recheck``)."""
-        from chalicelib.core.events import SETTLING_EVENTS, parse_event, resolve_scope
+        from chalicelib.aws.resolve import resolve_scope
+        from chalicelib.core.events import SETTLING_EVENTS
+        from chalicelib.core.scope import parse_event
 
         touched = parse_event(event)
         if touched is None:

@@ -16,6 +16,7 @@ from bench.landscape import build_landscape
 from chalicelib.aws.collect.ec2 import collect_region
 from chalicelib.aws.session import CallCounter
 from chalicelib.aws.settings import Settings
+from chalicelib.core.checks import CHECK_IDS
 from chalicelib.core.policy import parse_policy
 from chalicelib.service.pipelines import Service
 from tests.integration.conftest import ACCOUNT, REGION
@@ -77,7 +78,7 @@ def service(session: boto3.session.Session, gateway: list[str]) -> Service:
         findings_table=env["FINDINGS_TABLE"],
         alerts_topic_arn=env["ALERTS_TOPIC_ARN"],
         audit_regions=(REGION,),
-        policy=parse_policy({"endpoints": {"gateway": gateway}}),
+        policy=parse_policy({"endpoints": {"gateway": gateway}}, CHECK_IDS),
     )
     return Service(settings, session=session)
 

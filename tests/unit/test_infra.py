@@ -235,7 +235,9 @@ def test_every_call_the_event_pipeline_makes_is_granted() -> None:
     association lists (attachments carry their association); the event lookup still does."""
     from botocore import xform_name
 
-    from chalicelib.core.events import EVENT_NAMES, KIND_FIELDS, Touched, resolve_scope
+    from chalicelib.aws.resolve import resolve_scope
+    from chalicelib.core.events import EVENT_NAMES
+    from chalicelib.core.scope import KIND_FIELDS, Touched
 
     attachment = {"TransitGatewayAttachmentId": "tgw-attach-1", "TransitGatewayId": "tgw-1"}
     attachment |= {"ResourceType": "vpc", "ResourceId": "vpc-1", "State": "available"}

@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from chalicelib.core.checks import ACTION_PARTS, REGISTRY, CheckSpec
+from chalicelib.core.checks import ACTION_PARTS, CHECK_IDS, REGISTRY, CheckSpec
 from chalicelib.core.model import (
     ClientVpnAuthorizationRule,
     ClientVpnEndpoint,
@@ -136,7 +136,8 @@ def guarded(snapshot: NetworkSnapshot, spec: CheckSpec) -> NetworkSnapshot:
 
 
 POLICY = parse_policy(
-    {"endpoints": {"gateway": ["s3", "dynamodb"], "interface": ["ssm", "sts"]}, "trusted_accounts": [ME]}
+    {"endpoints": {"gateway": ["s3", "dynamodb"], "interface": ["ssm", "sts"]}, "trusted_accounts": [ME]},
+    CHECK_IDS,
 )
 
 

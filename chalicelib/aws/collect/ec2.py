@@ -707,7 +707,6 @@ def _route(raw: Raw) -> Route | None:
         destination=str(destination),
         target=target,
         state=str(raw.get("State", "active")),
-        origin=str(raw.get("Origin", "CreateRoute")),
     )
 
 

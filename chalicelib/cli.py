@@ -203,7 +203,11 @@ def run_setup_command(args: argparse.Namespace, stdout: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     from chalicelib.aws.session import new_session
-    from vpcwatch_tools.provision import describe, provision
+
+    try:  # a dev tool: installed with the package, never in the Lambda zip
+        from vpcwatch_tools.provision import describe, provision
+    except ImportError:
+        raise UsageError("vpcwatch setup is a development tool: pip install vpcwatch") from None
 
     session = new_session()
     region = args.region or session.region_name
@@ -219,6 +223,17 @@ def run_setup_command(args: argparse.Namespace, stdout: TextIO) -> int:
     return EXIT_OK
 
 
+def run_demo_command(args: argparse.Namespace, stdout: TextIO) -> int:
+    try:  # a dev tool: installed with the package, never in the Lambda zip
+        from vpcwatch_tools.demo import MissingExtraError, run_demo
+    except ImportError:
+        raise UsageError("vpcwatch demo is a development tool: pip install 'vpcwatch[demo]'") from None
+    try:
+        return run_demo(stdout, args.report)
+    except MissingExtraError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -226,9 +241,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             return run_audit_command(args, stdout, stderr)
         if args.command == "setup":
             return run_setup_command(args, stdout)
-        from vpcwatch_tools.demo import run_demo
-
-        return run_demo(stdout, args.report)
+        return run_demo_command(args, stdout)
     except UsageError as exc:
         stderr.write(f"vpcwatch: {exc}\n")
         return EXIT_ERROR

@@ -7,7 +7,7 @@ pipeline (audit, store, notify), applies the lab's fix, delivers the matching Cl
 event to the ``on_network_change`` Lambda handler, and shows the finding resolved and
 the notification sent. It writes an HTML report.
 
-It sets ``VPCWATCH_EMULATOR=1`` (``collect/session.py``): the emulator has no Client VPN,
+It sets ``VPCWATCH_EMULATOR=1`` (``chalicelib/aws/session.py``): the emulator has no Client VPN,
 and under this opt-in its "not implemented" reads as no Client VPN endpoints instead of
 an error, as nowhere else than against an emulator.
 """
@@ -51,8 +51,42 @@ def _notification_lines(messages: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+class MissingExtraError(RuntimeError):
+    """The demo's own dependencies (the ``demo`` extra) are not installed."""
+
+
+# The emulator and the Chalice handlers: installed with `pip install 'vpcwatch[demo]'`
+# (or requirements-dev.txt), never shipped in the Lambda zip.
+DEMO_MODULES = ("moto", "chalice")
+
+
+def require_demo_extra() -> None:
+    import importlib.util
+
+    missing = [name for name in DEMO_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingExtraError(
+            f"vpcwatch demo needs {' and '.join(missing)}, which the demo extra installs: pip install 'vpcwatch[demo]'"
+        )
+
+
+def _lambda_handlers() -> Any:
+    """app.py, the deployed handlers, as Lambda calls them: beside chalicelib/ in a checkout,
+    else the copy the package ships (vpcwatch_tools/lambda_app.py is a link to it)."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / ".chalice").is_dir() and (root / "app.py").is_file():  # a checkout of the Chalice project
+        sys.path.insert(0, str(root))
+        import app
+
+        return app
+    from vpcwatch_tools import lambda_app
+
+    return lambda_app
+
+
 def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
-    from moto import mock_aws  # a development dependency: only the demo needs it
+    require_demo_extra()
+    from moto import mock_aws
 
     from chalicelib.render.html import render as render_html
     from chalicelib.render.table import render
@@ -92,9 +126,7 @@ def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
         # Quiet the service's own JSON logs and EMF metrics: the demo narrates instead.
         os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
         warnings.filterwarnings("ignore", category=UserWarning, module="aws_lambda_powertools")
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app.py sits beside chalicelib/
-        import app as lambdas  # the deployed handlers, as Lambda calls them
-
+        lambdas = _lambda_handlers()
         lambdas._service = None
         outcome = lambdas.service().audit_and_notify()
         opened = _drain(sqs, capture)

@@ -4,19 +4,13 @@ privately, and the PrivateLink services the account provides admit only whom the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
+from chalicelib.core.checks._base import listing
 from chalicelib.core.checks.subjects import audited_endpoint_services
 from chalicelib.core.model import EndpointService, NetworkSnapshot, RouteTable, Violation, VpcEndpoint
 from chalicelib.core.policy import Policy
 from chalicelib.core.states import is_gone, is_present
-
-
-def _listing(ids: Sequence[str], limit: int = 5) -> str:
-    """'a, b, c' or 'a, b, c, d, e and 7 more': keeps the detail one readable sentence."""
-    if len(ids) <= limit:
-        return ", ".join(ids)
-    return f"{', '.join(ids[:limit])} and {len(ids) - limit} more"
 
 
 def _is_public(table: RouteTable | None) -> bool:
@@ -65,7 +59,7 @@ def check_private_subnet_gateway_endpoints(snapshot: NetworkSnapshot, policy: Po
                 resource_id=table.route_table_id,
                 vpc_id=table.vpc_id,
                 detail=(
-                    f"Route table {table.route_table_id} serves private subnets {_listing(subnet_ids)} but has no "
+                    f"Route table {table.route_table_id} serves private subnets {listing(subnet_ids)} but has no "
                     f"route to a {service} gateway endpoint, so their {service} traffic pays for NAT or cannot "
                     f"reach {service}."
                 ),
@@ -96,7 +90,7 @@ def check_required_interface_endpoints(snapshot: NetworkSnapshot, policy: Policy
                 resource_id=vpc.vpc_id,
                 vpc_id=vpc.vpc_id,
                 detail=(
-                    f"VPC {vpc.vpc_id} has private subnets {_listing(private)} but no interface endpoint "
+                    f"VPC {vpc.vpc_id} has private subnets {listing(private)} but no interface endpoint "
                     f"that reaches {service} in {snapshot.region}."
                 ),
                 evidence={"service": service, "private_subnet_ids": private},
@@ -179,7 +173,7 @@ def check_endpoint_service_trusted_principals(snapshot: NetworkSnapshot, policy:
             resource_id=service.service_id,
             vpc_id=None,
             detail=(
-                f"Endpoint service {service.service_id} ({service.service_name}) allows {who}: {_listing(untrusted)}."
+                f"Endpoint service {service.service_id} ({service.service_name}) allows {who}: {listing(untrusted)}."
             ),
             evidence={"untrusted_principals": untrusted},
         )

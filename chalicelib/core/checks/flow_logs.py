@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
+from chalicelib.core.checks._base import listing
 from chalicelib.core.model import FlowLog, NetworkSnapshot, Violation, Vpc
 from chalicelib.core.policy import Policy
 
@@ -22,13 +23,6 @@ def _captures(traffic_type: str | None) -> frozenset[str]:
 
 def _union(logs: Iterable[FlowLog]) -> frozenset[str]:
     return frozenset().union(*(_captures(fl.traffic_type) for fl in logs))
-
-
-def _listing(ids: Sequence[str], limit: int = 5) -> str:
-    """'a, b, c' or 'a, b, c, d, e and 7 more': keeps the detail one readable sentence."""
-    if len(ids) <= limit:
-        return ", ".join(ids)
-    return f"{', '.join(ids[:limit])} and {len(ids) - limit} more"
 
 
 def _active_logs(snapshot: NetworkSnapshot) -> dict[str, list[FlowLog]]:
@@ -69,7 +63,7 @@ def check_flow_logs_enabled(snapshot: NetworkSnapshot, policy: Policy) -> Iterat
         missing = [s for s in subnet_ids if not active.get(s)]
         if subnet_ids:
             share = f"{len(missing)} of its {len(subnet_ids)} subnets"
-            where = f"and subnet-level logs are missing on {share} ({_listing(missing)})"
+            where = f"and subnet-level logs are missing on {share} ({listing(missing)})"
         else:
             where = "and it has no subnets to cover at subnet level"
         yield Violation(
@@ -98,7 +92,7 @@ def check_flow_logs_traffic_type(snapshot: NetworkSnapshot, policy: Policy) -> I
         covering = vpc_logs + [fl for s in subnet_ids for fl in active.get(s, [])]
         captured = sorted({fl.traffic_type.upper() for fl in covering if fl.traffic_type})
         at_vpc = "/".join(sorted(vpc_level)) + " traffic only" if vpc_level else "no traffic"
-        gaps = f", and no subnet-level log makes up the rest for {_listing(uncovered)}" if uncovered else ""
+        gaps = f", and no subnet-level log makes up the rest for {listing(uncovered)}" if uncovered else ""
         yield Violation(
             resource_id=vpc.vpc_id,
             vpc_id=vpc.vpc_id,

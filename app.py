@@ -23,7 +23,7 @@ from chalicelib.api import (
     validate_finding_id,
 )
 from chalicelib.model import Finding
-from chalicelib.service import Outcome, Service
+from chalicelib.service import Outcome, Service, require_enqueued
 
 AUDIT_QUEUE = "vpcwatch-audits"  # created by resources.json / `vpcwatch setup`
 ALERTS_TOPIC = "vpcwatch-alerts"
@@ -124,7 +124,7 @@ def scheduled_sweep(event: CloudWatchEvent) -> dict[str, Any]:
     logger.set_correlation_id(event.event_id)
     try:
         service().bind_invocation(event.context)
-        return service().sweep()
+        return require_enqueued(service().sweep())  # a pair SQS refused fails the run: retried
     finally:
         _flush_metrics()
 

@@ -125,6 +125,23 @@ def merge_outcomes(outcomes: Sequence[Outcome], duration_ms: int | None = None) 
     }
 
 
+class SweepIncompleteError(RuntimeError):
+    """Some (account, region) pairs of a sweep could not be enqueued: the scheduled
+    invocation fails, so Lambda retries it and, past its retries, hands the event to the
+    failure queue, rather than a pair silently missing its audit."""
+
+
+def require_enqueued(summary: dict[str, Any]) -> dict[str, Any]:
+    """``summary`` of a sweep, or ``SweepIncompleteError`` naming the pairs SQS refused
+    (re-running a sweep is harmless: audits are idempotent)."""
+    refused = [e for e in summary.get("errors", ()) if e.get("api") == "sqs:SendMessage"]
+    if refused:
+        pairs_text = ", ".join(f"{e['account_id']}/{e['region']} ({e['error']})" for e in refused[:10])
+        more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+        raise SweepIncompleteError(f"{len(refused)} audit(s) not enqueued: {pairs_text}{more}")
+    return summary
+
+
 class Service:
     def __init__(
         self,

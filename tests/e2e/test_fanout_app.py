@@ -320,3 +320,23 @@ def test_cfn_lint_accepts_the_member_role_template() -> None:
     cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
     proc = subprocess.run([cfn_lint, str(ROOT / "member-role.json")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_sweep_whose_pairs_sqs_refused_fails_so_lambda_retries_it(
+    org: Org, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.service import SweepIncompleteError
+
+    _, other = org.members
+    service = app_module.service()
+    real = service._client
+
+    def client_for(session: Any, name: str, region: str) -> Any:
+        made = real(session, name, region)
+        return RefusingSqs(made, other) if name == "sqs" else made
+
+    monkeypatch.setattr(service, "_client", client_for)
+    event = client.events.generate_cw_event("Scheduled Event", "aws.events", {}, [])
+    with pytest.raises(SweepIncompleteError, match=f"1 audit\\(s\\) not enqueued: {other}/{REGION}"):
+        client.lambda_.invoke("scheduled_sweep", event)
+    assert sorted(b["account_id"] for b in queued_bodies(org)) == sorted([ACCOUNT, org.members[0]])

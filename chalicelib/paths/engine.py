@@ -1005,7 +1005,7 @@ def _ports_text(ports: tuple[int, int]) -> str:
 def _no_route_fix(target: _Target, table: RouteTable) -> str:
     if target.service:
         return (
-            f"add a {target.service} gateway endpoint on {table.route_table_id} "
+            f"add a gateway endpoint for {target.service} on {table.route_table_id} "
             f"(aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id {table.vpc_id} "
             f"--service-name com.amazonaws.<region>.{target.service} --route-table-ids {table.route_table_id})"
         )

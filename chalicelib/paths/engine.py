@@ -93,6 +93,12 @@ class _RouteLookup:
             if block is not None:
                 rank = _RANK_PROPAGATED if route.origin == "EnableVgwRoutePropagation" else _RANK_STATIC
                 self.lpm.add(block, _RouteEntry(route), rank)
+        # A gateway endpoint associated with the table routes its service there even where the
+        # description lacks the prefix-list route (AWS adds it on association).
+        for endpoint in region.gateway_endpoints_of_table.get(table.route_table_id, ()):
+            if endpoint.service not in self.services:
+                plist = region.service_prefix_list(endpoint.service) or endpoint.service
+                self.services[endpoint.service] = Route(plist, endpoint.endpoint_id)
 
 
 class _Region:
@@ -189,6 +195,15 @@ class _Region:
 
     def subnet_holding(self, vpc_id: str, block: Block) -> Subnet | None:
         return next((s for b, s in self.subnet_blocks.get(vpc_id, ()) if contains(b, block)), None)
+
+    @cached_property
+    def gateway_endpoints_of_table(self) -> dict[str, tuple[VpcEndpoint, ...]]:
+        grouped: dict[str, list[VpcEndpoint]] = defaultdict(list)
+        for e in self.snapshot.vpc_endpoints:
+            if e.endpoint_type == "Gateway":
+                for table_id in e.route_table_ids:
+                    grouped[table_id].append(e)
+        return {k: tuple(v) for k, v in grouped.items()}
 
     @cached_property
     def interface_endpoints(self) -> dict[str, tuple[VpcEndpoint, ...]]:

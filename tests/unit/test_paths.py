@@ -612,3 +612,9 @@ def test_cross_region_tgw_peering() -> None:
     # Only the east region audited: unknown beyond the peering.
     assert trace(east, "subnet-a1", "10.9.1.5").verdict == "unknown"
     assert "subnet-w1" in result.resource_ids and "tgw-rtb-w" in result.resource_ids
+
+
+def test_a_gateway_endpoint_associated_with_the_table_serves_even_without_its_route_listed() -> None:
+    endpoint = VpcEndpoint("vpce-s3", "vpc-a", f"com.amazonaws.{R1}.s3", "Gateway", "available", ("rtb-a",))
+    result = trace(base(vpc_endpoints=(endpoint,)), "subnet-a1", "s3")
+    assert result.reachable and result.hops[1].detail == f"{S3_PL} -> vpce-s3"

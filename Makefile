@@ -53,6 +53,7 @@ bench: venv
 	$(BIN)/python -m bench.bench_sweep
 	$(BIN)/python -m bench.bench_steady
 	$(BIN)/python -m bench.cost_model
+	$(BIN)/python -m bench.bench_paths
 
 # Regenerates the README's check table from the registry (a test fails when it drifts).
 readme: venv

@@ -257,12 +257,12 @@ def render() -> str:
 
 
 def member_role_actions() -> list[str]:
-    """What the member role grants: the checks' read-only actions, the event pipeline's
+    """What the member role grants: the checks' and the path engine's read-only actions, the event pipeline's
     lookups, GetCallerIdentity, and DescribeRegions (to tell a region not enabled for the
     account from refused credentials)."""
-    from chalicelib.checks import required_actions
+    from chalicelib.checks import read_actions
 
-    return sorted({*required_actions(), *EVENT_LOOKUP_ACTIONS, "sts:GetCallerIdentity", "ec2:DescribeRegions"})
+    return sorted({*read_actions(), *EVENT_LOOKUP_ACTIONS, "sts:GetCallerIdentity", "ec2:DescribeRegions"})
 
 
 def member_role_template() -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.checks import required_actions
+from chalicelib.checks import read_actions
 from chalicelib.infra import (
     ASYNC_FUNCTIONS,
     AUDIT_QUEUE_VISIBILITY_SECONDS,
@@ -91,7 +91,7 @@ def test_template_table_is_the_store_table() -> None:
 @pytest.mark.parametrize("stage", STAGES)
 def test_policy_grants_exactly_the_declared_actions(stage: str) -> None:
     granted = {a for s in _statements(stage) for a in _as_list(s["Action"])}
-    declared = set(required_actions()) | {a for actions in SERVICE_ACTIONS.values() for a in actions}
+    declared = set(read_actions()) | {a for actions in SERVICE_ACTIONS.values() for a in actions}
     assert granted == declared
 
 
@@ -258,7 +258,7 @@ def test_member_role_grants_exactly_the_registry_read_only_actions() -> None:
     role = _member_role()["Resources"]["MemberRole"]["Properties"]
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     granted = {a for s in statements for a in _as_list(s["Action"])}
-    expected = set(required_actions()) | set(EVENT_LOOKUP_ACTIONS) | {"sts:GetCallerIdentity", "ec2:DescribeRegions"}
+    expected = set(read_actions()) | set(EVENT_LOOKUP_ACTIONS) | {"sts:GetCallerIdentity", "ec2:DescribeRegions"}
     assert granted == expected
     for statement in statements:
         assert statement["Effect"] == "Allow" and statement["Resource"] == "*"

@@ -1,4 +1,4 @@
-"""Command line: ``python -m chalicelib.cli audit|demo`` (also installed as ``vpcwatch``).
+"""Command line: ``python -m chalicelib.cli audit|plan|demo|setup`` (also installed as ``vpcwatch``).
 
 Exit codes (SPEC §3): 0 audit complete and nothing at or above --fail-on; 1 findings at
 or above --fail-on; 2 usage error, no credentials, or data that could not be collected.
@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--fail-on", type=_severity, metavar="SEVERITY", help="exit 1 on findings at or above it")
     demo = commands.add_parser("demo", help="run the lab story on an embedded AWS emulator")
     demo.add_argument("--report", metavar="FILE", default="vpcwatch-report.html", help="where to write the HTML report")
+    from chalicelib.plan.command import add_parser as add_plan_parser
+
+    add_plan_parser(commands, _region)
     setup = commands.add_parser("setup", help="create the service's table, topic and queue at the current endpoint")
     setup.add_argument("--region", type=_region, help="region (default: the session's)")
     return parser
@@ -225,6 +228,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             return run_audit_command(args, stdout, stderr)
         if args.command == "setup":
             return run_setup_command(args, stdout)
+        if args.command == "plan":
+            from chalicelib.plan.command import PlanUsageError, run_plan_command
+
+            try:
+                return run_plan_command(args, stdout, stderr)
+            except PlanUsageError as exc:
+                raise UsageError(str(exc)) from None
         from chalicelib.demo import run_demo
 
         return run_demo(stdout, args.report)

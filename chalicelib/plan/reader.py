@@ -120,7 +120,7 @@ ROUTE_RESOURCE_DESTINATIONS = ("destination_cidr_block", "destination_ipv6_cidr_
 
 # The attributes vpcwatch reads from each type: only an unknown among these matters.
 READ_ATTRS: dict[str, tuple[str, ...]] = {
-    "aws_vpc": ("cidr_block",),
+    "aws_vpc": ("cidr_block", "ipv6_cidr_block"),
     "aws_vpc_ipv4_cidr_block_association": ("vpc_id", "cidr_block"),
     "aws_vpc_ipv6_cidr_block_association": ("vpc_id", "ipv6_cidr_block"),
     "aws_subnet": ("vpc_id", "cidr_block"),

@@ -270,7 +270,10 @@ def _route_table(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
 
 def _default_route_table(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
     table_id = net.id(_text(v, "default_route_table_id") or _text(v, "id"))
+    vpc_id = net.id(_text(v, "vpc_id"))
     table = net.tables.get(table_id or "")
+    if table is None and table_id is not None and vpc_id is not None:  # offline: known from the plan only
+        table = RouteTable(table_id, vpc_id, str(v.get("owner_id") or ""), True, (), ())
     if table is not None:
         net.tables[table.route_table_id] = replace(table, routes=_inline_routes(net, v, table), tags=_tags(v))
 

@@ -53,7 +53,8 @@ def _source(result: PlanResult) -> str:
 
 
 def _lines(finding: Finding) -> list[str]:
-    head = f"  {finding.severity.name:<8} {finding.check:<36} {address(finding)}"
+    service = finding.evidence.get("service")
+    head = f"  {finding.severity.name:<8} {finding.check:<36} {address(finding)}" + (f" ({service})" if service else "")
     return [head[:WIDTH], *textwrap.wrap(finding.detail, WIDTH, initial_indent="    ", subsequent_indent="    ")]
 
 

@@ -45,3 +45,14 @@ def test_offline_the_overlap_plan_introduces_the_overlap() -> None:
         ("connected-cidrs-non-overlapping", "aws_vpc.reporting"),
         ("vpc-flow-logs-enabled", "aws_vpc.reporting"),
     }
+
+
+def test_the_readme_grants_the_plan_exactly_what_the_checks_read() -> None:
+    from chalicelib.checks import required_actions
+
+    readme = (EXAMPLES.parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Auditing a Terraform plan") : readme.index("## Checks")]
+    block = section[section.index("```json\n") + 8 :]
+    policy = json.loads(block[: block.index("```")])
+    assert sorted(policy["Statement"][0]["Action"]) == sorted({*required_actions(), "sts:GetCallerIdentity"})
+    assert "vpcwatch plan examples/plans/lab-overlap.json --offline" in section

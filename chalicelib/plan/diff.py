@@ -80,7 +80,13 @@ class UnknownResource:
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [
-            {"check": c, "region": self.region, "resource": self.address, "unknown": list(self.attributes)}
+            {
+                "check": c,
+                "region": self.region,
+                "missing": [],
+                "resource": self.address,
+                "unknown": list(self.attributes),
+            }
             for c in self.checks
         ]
 

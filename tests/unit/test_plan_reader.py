@@ -435,3 +435,18 @@ def test_a_known_id_wins_over_the_address() -> None:
 )
 def test_split_reference(ref: str, parts: list[tuple[str, str | None]]) -> None:
     assert split_reference(ref) == parts
+
+
+def test_a_vpn_gateway_is_ignored_as_a_record_but_joins_as_a_route_target() -> None:
+    b = PlanBuilder()
+    b.create("aws_vpn_gateway", "vgw", refs={"vpc_id": "aws_vpc.app"})
+    b.create("aws_vpc", "app", {"cidr_block": "10.0.0.0/16"})
+    b.create(
+        "aws_route",
+        "onprem",
+        {"destination_cidr_block": "192.168.0.0/16", "route_table_id": "rtb-0live"},
+        refs={"gateway_id": "aws_vpn_gateway.vgw"},
+    )
+    plan = read_plan(b.doc())
+    assert plan.ignored == ("aws_vpn_gateway.vgw",)
+    assert by_address(plan)["aws_route.onprem"].after["gateway_id"] == "aws_vpn_gateway.vgw"

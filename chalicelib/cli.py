@@ -1,4 +1,4 @@
-"""Command line: ``python -m chalicelib.cli audit|demo`` (also installed as ``vpcwatch``).
+"""Command line: ``python -m chalicelib.cli audit|plan|demo|setup`` (also installed as ``vpcwatch``).
 
 Exit codes (SPEC §3): 0 audit complete and nothing at or above --fail-on; 1 findings at
 or above --fail-on; 2 usage error, no credentials, or data that could not be collected.
@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     path.add_argument("--port", type=_port, default=443)
     path.add_argument("--region", action="append", type=_region, default=[], help="region to read (repeatable)")
     path.add_argument("--format", choices=("table", "json"), default="table")
+    from chalicelib.plan.command import add_parser as add_plan_parser
+
+    add_plan_parser(commands, _region)
     setup = commands.add_parser("setup", help="create the service's table, topic and queue at the current endpoint")
     setup.add_argument("--region", type=_region, help="region (default: the session's)")
     return parser
@@ -291,6 +294,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             return run_setup_command(args, stdout)
         if args.command == "path":
             return run_path_command(args, stdout, stderr)
+        if args.command == "plan":
+            from chalicelib.plan.command import PlanUsageError, run_plan_command
+
+            try:
+                return run_plan_command(args, stdout, stderr)
+            except PlanUsageError as exc:
+                raise UsageError(str(exc)) from None
         from chalicelib.demo import run_demo
 
         return run_demo(stdout, args.report)

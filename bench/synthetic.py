@@ -75,7 +75,7 @@ def synthetic_snapshot(vpcs: int, routes: int, attachments: int, route_tables_pe
     per_table = max(1, routes // max(1, vpcs))
     tables = []
     for i, v in enumerate(vpc_ids):
-        rs = [Route(cidrs[i], "local")]
+        rs = [Route(cidrs[i], "local", origin="CreateRouteTable")]
         for k in range(per_table - 1):
             peer = (i + k + 1) % vpcs
             target = peerings[(peer // 2) % len(peerings)].peering_id if k % 2 else tgw.tgw_id

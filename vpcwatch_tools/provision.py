@@ -1,6 +1,7 @@
 """``vpcwatch setup``: create, where missing, every resource the service uses at the
-current endpoint (findings table, alerts topic, audit queue with its dead-letter queue)
-and return the environment that points the service at them. Idempotent."""
+current endpoint (findings table, alerts topic, audit queue with its dead-letter queue,
+the failure queue of the asynchronous functions), as the deployed template has them
+(``vpcwatch_tools.infra``), and return the environment that points the service at them. Idempotent."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ TABLE_NAME = "vpcwatch-findings"
 TOPIC_NAME = "vpcwatch-alerts"
 QUEUE_NAME = "vpcwatch-audits"
 DLQ_NAME = "vpcwatch-audits-dlq"
+FAILURE_QUEUE_NAME = "vpcwatch-failures"  # the asynchronous functions' on-failure destination
+# audit_worker takes one message per invocation (app.AUDIT_BATCH_SIZE), so its timeout
+# (.chalice/config.json, tested equal) bounds one (account, region) audit and the outbox
+# drain after it. The audit queue's visibility timeout is six times the function's, as
+# Lambda's SQS guide asks (room for retries while the function is throttled).
+WORKER_TIMEOUT_SECONDS = 300
+AUDIT_QUEUE_VISIBILITY_SECONDS = 6 * WORKER_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -37,8 +45,10 @@ def provision(session: boto3.session.Session, region: str, names: Names = Names(
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})
     queue_url = sqs.create_queue(
-        QueueName=names.queue, Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "900"}
+        QueueName=names.queue,
+        Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": str(AUDIT_QUEUE_VISIBILITY_SECONDS)},
     )["QueueUrl"]
+    sqs.create_queue(QueueName=FAILURE_QUEUE_NAME)  # where Lambda and SNS put what failed for good
     return {
         "AWS_REGION": region,
         "FINDINGS_TABLE": names.table,

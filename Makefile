@@ -52,6 +52,9 @@ bench: venv
 	$(BIN)/python -m bench.bench_coldstart
 	$(BIN)/python -m bench.bench_sweep
 	$(BIN)/python -m bench.bench_steady
+	$(BIN)/python -m bench.cost_model
+	$(BIN)/python -m bench.bench_paths
+	$(BIN)/python -m bench.bench_plan
 
 # Regenerates the README's check table from the registry (a test fails when it drifts).
 readme: venv

@@ -23,10 +23,17 @@ from chalicelib.api import (
     validate_finding_id,
 )
 from chalicelib.model import Finding
-from chalicelib.service import Outcome, Service
+from chalicelib.service import Outcome, Service, require_enqueued
 
 AUDIT_QUEUE = "vpcwatch-audits"  # created by resources.json / `vpcwatch setup`
 ALERTS_TOPIC = "vpcwatch-alerts"
+# One (account, region) per audit_worker invocation, so that the function's timeout
+# (.chalice/config.json) bounds one audit, never a batch of them audited one after
+# another: a region's audit takes seconds to a minute or two in the largest landscapes,
+# ten of them in a row could not be bounded by any timeout. Parallelism comes from the
+# event source's maximum concurrency (chalicelib/infra.py), and a failed message is
+# retried alone.
+AUDIT_BATCH_SIZE = 1
 
 app = Chalice(app_name="vpcwatch", configure_logs=False)  # Powertools Logger owns the "vpcwatch" logger
 iam = IAMAuthorizer()
@@ -66,9 +73,20 @@ def service() -> Service:
 
 
 def _read_parameter(name: str) -> str:
+    """``POLICY`` as an SSM parameter name. The function's role may read parameters under
+    /vpcwatch/ only (.chalice/policy-<stage>.json): a refusal names that."""
     from aws_lambda_powertools.utilities.parameters import get_parameter
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-    return str(get_parameter(name, decrypt=True, max_age=300))
+    from chalicelib.settings import SettingsError
+
+    try:
+        return str(get_parameter(name, decrypt=True, max_age=300))
+    except GetParameterError as exc:
+        raise SettingsError(
+            f"POLICY: SSM parameter {name} could not be read ({exc}); "
+            "the function may read parameters under /vpcwatch/ only (ssm:GetParameter)"
+        ) from None
 
 
 def _request() -> Request:
@@ -94,6 +112,7 @@ def on_network_change(event: Any, context: Any) -> dict[str, Any]:
     detail = raw["detail"] if isinstance(raw.get("detail"), dict) else {}
     logger.set_correlation_id(str(detail.get("eventID") or raw.get("id") or ""))
     try:
+        service().bind_invocation(context)
         return service().on_event_once(raw, context)
     finally:
         _flush_metrics()
@@ -104,24 +123,27 @@ def on_network_change(event: Any, context: Any) -> dict[str, Any]:
 def scheduled_sweep(event: CloudWatchEvent) -> dict[str, Any]:
     logger.set_correlation_id(event.event_id)
     try:
-        return service().sweep()
+        service().bind_invocation(event.context)
+        return require_enqueued(service().sweep())  # a pair SQS refused fails the run: retried
     finally:
         _flush_metrics()
 
 
-@app.on_sqs_message(queue=AUDIT_QUEUE, batch_size=10, name="audit_worker")
+@app.on_sqs_message(queue=AUDIT_QUEUE, batch_size=AUDIT_BATCH_SIZE, name="audit_worker")
 @traced
 def audit_worker(event: SQSEvent) -> dict[str, Any]:
-    """One (account, region) audit per message. A message that fails (malformed, or its
-    account's role cannot be assumed) is reported in ``batchItemFailures`` (the event
-    source mapping has ``ReportBatchItemFailures``): SQS redelivers only that one, then
-    dead-letters it; the others are deleted."""
+    """One (account, region) audit per message, one message per invocation
+    (``AUDIT_BATCH_SIZE``). A message that fails (malformed, or its account's role cannot
+    be assumed) is reported in ``batchItemFailures`` (the event source mapping has
+    ``ReportBatchItemFailures``, so a larger batch stays correct): SQS redelivers only that
+    one, then dead-letters it; the others are deleted."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     raw = event.to_dict()
     logger.set_correlation_id(",".join(str(r.get("messageId", "")) for r in raw.get("Records", [])))
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     try:
+        service().bind_invocation(event.context)
         return dict(process_partial_response(event=raw, record_handler=_audit_record, processor=processor))
     finally:
         _flush_metrics()
@@ -141,6 +163,9 @@ def _audit_record(record: Any) -> dict[str, Any]:
 @app.on_sns_message(topic=ALERTS_TOPIC, name="slack_forwarder")
 @traced
 def slack_forwarder(event: SNSEvent) -> dict[str, Any]:
+    """Posts each change to Slack. A post that fails raises (``SlackDeliveryError``): SNS
+    invokes the function asynchronously, so Lambda retries the event twice, then sends it
+    to the failure queue (``EventInvokeConfig`` in resources.json): never dropped."""
     raw = event.to_dict()
     logger.set_correlation_id(",".join(str(r.get("Sns", {}).get("MessageId", "")) for r in raw.get("Records", [])))
     return {"posted": service().forward_to_slack(raw)}
@@ -187,9 +212,13 @@ def post_audits() -> Any:
     except ApiError as exc:
         return _error(400, str(exc))
     try:
-        return service().audit_accounts(body.accounts, list(body.regions) or None, body.vpc_ids)
+        service().bind_invocation(app.lambda_context)
+        status, answer = service().request_audits(body.accounts, list(body.regions) or None, body.vpc_ids)
     finally:
         _flush_metrics()
+    if status == 200:
+        return answer
+    return Response(body=answer, status_code=status, headers={"Content-Type": "application/json"})
 
 
 def _stored_findings(query: FindingsQuery) -> tuple[list[Finding], str | None]:

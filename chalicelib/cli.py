@@ -1,4 +1,4 @@
-"""Command line: ``python -m chalicelib.cli audit|demo`` (also installed as ``vpcwatch``).
+"""Command line: ``python -m chalicelib.cli audit|plan|demo|setup`` (also installed as ``vpcwatch``).
 
 Exit codes (SPEC §3): 0 audit complete and nothing at or above --fail-on; 1 findings at
 or above --fail-on; 2 usage error, no credentials, or data that could not be collected.
@@ -43,6 +43,12 @@ def _vpc_id(value: str) -> str:
     return value
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port: {value!r}")
+    return int(value)
+
+
 def _severity(value: str) -> Severity:
     try:
         return Severity.parse(value)
@@ -64,6 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--fail-on", type=_severity, metavar="SEVERITY", help="exit 1 on findings at or above it")
     demo = commands.add_parser("demo", help="run the lab story on an embedded AWS emulator")
     demo.add_argument("--report", metavar="FILE", default="vpcwatch-report.html", help="where to write the HTML report")
+    path = commands.add_parser("path", help="trace a packet's path from a subnet (SPEC §7)")
+    path.add_argument("--from", dest="source", required=True, metavar="SOURCE", help="subnet id, or an IP in a subnet")
+    path.add_argument(
+        "--to",
+        dest="destination",
+        required=True,
+        metavar="DESTINATION",
+        help="subnet id, IP, s3, dynamodb, internet or service:NAME",
+    )
+    path.add_argument("--protocol", choices=("tcp", "udp", "icmp", "all"), default="tcp")
+    path.add_argument("--port", type=_port, default=443)
+    path.add_argument("--region", action="append", type=_region, default=[], help="region to read (repeatable)")
+    path.add_argument("--format", choices=("table", "json"), default="table")
+    from chalicelib.plan.command import add_parser as add_plan_parser
+
+    add_plan_parser(commands, _region)
     setup = commands.add_parser("setup", help="create the service's table, topic and queue at the current endpoint")
     setup.add_argument("--region", type=_region, help="region (default: the session's)")
     return parser
@@ -198,6 +220,51 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
     return EXIT_OK
 
 
+def run_path_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """SPEC §7: exit 0 reachable, 1 unreachable or unknown, 2 usage or collection error.
+    Reads only what paths need (the registry's ``PATH_NEEDS``), region-wide."""
+    import json
+
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    from chalicelib.checks import PATH_NEEDS
+    from chalicelib.collect.ec2 import collect_region
+    from chalicelib.collect.session import CREDENTIAL_EXCEPTIONS, make_client, new_session
+    from chalicelib.paths import PathIndex, PathQueryError
+    from chalicelib.paths.text import render_path
+
+    session = new_session()
+    regions = list(dict.fromkeys(args.region)) or ([session.region_name] if session.region_name else [])
+    if not regions:
+        raise UsageError(NO_REGION)
+    account, _ = _identify(session, regions)
+    snapshots = []
+    try:
+        for region in regions:
+            client = make_client(session, "ec2", region)
+            snapshots.append(collect_region(client, account_id=account, region=region, actions=PATH_NEEDS))
+    except NoCredentialsError:
+        raise UsageError("no AWS credentials found") from None
+    except CREDENTIAL_EXCEPTIONS as exc:
+        raise UsageError(f"AWS credentials unusable: {exc}") from None
+    except ClientError as exc:  # only credential errors escape the collector
+        raise UsageError(f"AWS credentials refused: {exc}") from None
+    errors = [e for s in snapshots for e in s.errors]
+    if errors:
+        for e in errors:
+            stderr.write(f"vpcwatch: could not collect {e.action} in {e.region}: {e.code}\n")
+        return EXIT_ERROR
+    try:
+        result = PathIndex(snapshots).trace(args.source, args.destination, args.protocol, args.port)
+    except PathQueryError as exc:
+        raise UsageError(str(exc)) from None
+    if args.format == "json":
+        stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+    else:
+        stdout.write(render_path(result))
+    return EXIT_OK if result.reachable else EXIT_FINDINGS
+
+
 def run_setup_command(args: argparse.Namespace, stdout: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -225,6 +292,15 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             return run_audit_command(args, stdout, stderr)
         if args.command == "setup":
             return run_setup_command(args, stdout)
+        if args.command == "path":
+            return run_path_command(args, stdout, stderr)
+        if args.command == "plan":
+            from chalicelib.plan.command import PlanUsageError, run_plan_command
+
+            try:
+                return run_plan_command(args, stdout, stderr)
+            except PlanUsageError as exc:
+                raise UsageError(str(exc)) from None
         from chalicelib.demo import run_demo
 
         return run_demo(stdout, args.report)

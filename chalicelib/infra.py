@@ -18,7 +18,28 @@ from chalicelib.provision import DLQ_NAME, QUEUE_NAME, TABLE_NAME, TOPIC_NAME
 
 # Chalice's logical ids of the functions (CamelCase of their names) and the API's.
 FUNCTIONS = ("OnNetworkChange", "ScheduledSweep", "AuditWorker", "SlackForwarder", "APIHandler")
-SLACK_PARAMETER = "/vpcwatch/slack-webhook-url"
+# SSM parameters the functions may read: everything under /vpcwatch/, that is the Slack
+# webhook URL and a policy document (POLICY may name a parameter, SPEC §2), e.g.
+# /vpcwatch/policy. The policies grant ssm:GetParameter on this path and nothing else.
+PARAMETER_PATH = "/vpcwatch/"
+SLACK_PARAMETER = f"{PARAMETER_PATH}slack-webhook-url"
+POLICY_PARAMETER = f"{PARAMETER_PATH}policy"  # the suggested name (README); any name under the path works
+
+# What an asynchronously invoked function (EventBridge rule, schedule, SNS) failed to
+# process is never dropped: Lambda retries it ASYNC_RETRIES times, then sends the
+# invocation record (the event itself as ``requestPayload``, the error as
+# ``responsePayload``) to the failure queue, its on-failure destination. EventBridge sends
+# an event it could not deliver to the function at all to the same queue (the rule
+# target's dead-letter queue), and SNS a message it could not deliver to slack_forwarder
+# (the subscription's redrive policy). audit_worker's failures go to the audit queue's
+# own dead-letter queue.
+FAILURE_QUEUE_NAME = "vpcwatch-failures"
+ASYNC_FUNCTIONS = ("OnNetworkChange", "ScheduledSweep", "SlackForwarder")
+ASYNC_RETRIES = 2  # Lambda's maximum
+ASYNC_MAX_EVENT_AGE_SECONDS = 6 * 3600  # Lambda's maximum: an event waiting longer is sent to the queue
+# The rules SAM generates for the two EventBridge-triggered functions (function + event).
+EVENT_RULES = ("OnNetworkChangeOnNetworkChangeEvent", "ScheduledSweepScheduledSweepEvent")
+RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum, for both dead-letter queues
 # The member role's default name (member-role.json's RoleName parameter): the policies
 # may assume only roles of this name. Deploy it under another name and MEMBER_ROLE_NAME
 # and the "AssumeMemberRole" statement of .chalice/policy-<stage>.json follow.
@@ -33,6 +54,12 @@ MEMBER_ROLE_ARN = f"arn:{PARTITION}:iam::*:role/{MEMBER_ROLE_NAME}"
 # concurrency): EC2's request rate limits are per account and region, and each pair is
 # one message, so this bounds the calls any one account sees from the sweep too.
 WORKER_MAX_CONCURRENCY = 10
+# audit_worker takes one message per invocation (app.AUDIT_BATCH_SIZE), so its timeout
+# (.chalice/config.json, tested equal) bounds one (account, region) audit and the outbox
+# drain after it. The audit queue's visibility timeout is six times the function's, as
+# Lambda's SQS guide asks (room for retries while the function is throttled).
+WORKER_TIMEOUT_SECONDS = 300
+AUDIT_QUEUE_VISIBILITY_SECONDS = 6 * WORKER_TIMEOUT_SECONDS
 
 # EC2 reads the event pipeline makes, beyond the checks' own data, to learn what an event
 # touched (chalicelib/events.py: the attachments a TGW route table event reaches, from the
@@ -58,7 +85,8 @@ SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
         "sqs:ReceiveMessage",
         "sqs:SendMessage",
     ),
-    "parameter": ("ssm:GetParameter",),
+    "failures": ("sqs:SendMessage",),  # Lambda's on-failure destination, sent with the function's role
+    "parameter": ("ssm:GetParameter",),  # under PARAMETER_PATH only
     "identity": ("sts:GetCallerIdentity",),
     "event_lookups": EVENT_LOOKUP_ACTIONS,
     "regions": ("ec2:DescribeRegions",),  # the sweep's regions when AUDIT_REGIONS is unset
@@ -100,13 +128,29 @@ def merge_template() -> dict[str, Any]:
         },
         "AuditDeadLetterQueue": {
             "Type": "AWS::SQS::Queue",
-            "Properties": {"QueueName": DLQ_NAME, "MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},
+            "Properties": {
+                "QueueName": DLQ_NAME,
+                "MessageRetentionPeriod": RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "FailureQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": FAILURE_QUEUE_NAME,
+                "MessageRetentionPeriod": RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "FailureQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {"Queues": [{"Ref": "FailureQueue"}], "PolicyDocument": failure_queue_policy()},
         },
         "AuditQueue": {
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": QUEUE_NAME,
-                "VisibilityTimeout": 900,
+                "VisibilityTimeout": AUDIT_QUEUE_VISIBILITY_SECONDS,
                 "SqsManagedSseEnabled": True,
                 "RedrivePolicy": {
                     "deadLetterTargetArn": {"Fn::GetAtt": ["AuditDeadLetterQueue", "Arn"]},
@@ -119,9 +163,26 @@ def merge_template() -> dict[str, Any]:
         resources[function] = {"Properties": {"Environment": {"Variables": environment}}}
     # on_network_change is a plain Lambda function (it must survive malformed events),
     # so its EventBridge rule is declared here rather than by a Chalice decorator.
+    failure_queue = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
     resources["OnNetworkChange"]["Properties"]["Events"] = {
-        "OnNetworkChangeEvent": {"Type": "CloudWatchEvent", "Properties": {"Pattern": EVENT_PATTERN}}
+        "OnNetworkChangeEvent": {
+            "Type": "CloudWatchEvent",
+            "Properties": {"Pattern": EVENT_PATTERN, "DeadLetterConfig": {"Arn": failure_queue}},
+        }
     }
+    # Merged into the events Chalice generates for the schedule and the SNS subscription.
+    resources["ScheduledSweep"]["Properties"]["Events"] = {
+        "ScheduledSweepEvent": {"Properties": {"DeadLetterConfig": {"Arn": failure_queue}}}
+    }
+    resources["SlackForwarder"]["Properties"]["Events"] = {
+        "SlackForwarderSnsSubscription": {"Properties": {"RedrivePolicy": {"deadLetterTargetArn": failure_queue}}}
+    }
+    for function in ASYNC_FUNCTIONS:
+        resources[function]["Properties"]["EventInvokeConfig"] = {
+            "MaximumRetryAttempts": ASYNC_RETRIES,
+            "MaximumEventAgeInSeconds": ASYNC_MAX_EVENT_AGE_SECONDS,
+            "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": failure_queue}},
+        }
     # audit_worker answers partial batch responses (Powertools' batch utility): the event
     # source mapping Chalice generates must say so, or a failed message fails the batch.
     resources["AuditWorker"]["Properties"]["Events"] = {
@@ -139,8 +200,37 @@ def merge_template() -> dict[str, Any]:
             "FindingsTableName": {"Value": {"Ref": "FindingsTable"}},
             "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
             "AuditQueueUrl": {"Value": {"Ref": "AuditQueue"}},
+            "FailureQueueUrl": {"Value": {"Ref": "FailureQueue"}},
         },
         "Resources": resources,
+    }
+
+
+def failure_queue_policy() -> dict[str, Any]:
+    """Who may send to the failure queue besides the functions' roles (Lambda's on-failure
+    destination uses those): the two EventBridge rules (their targets' dead-letter queue)
+    and the alerts topic (slack_forwarder's subscription redrive policy), each by its ARN."""
+    queue = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EventBridgeRules",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue,
+                "Condition": {"ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [rule, "Arn"]} for rule in EVENT_RULES]}},
+            },
+            {
+                "Sid": "AlertsSubscription",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue,
+                "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": "AlertsTopic"}}},
+            },
+        ],
     }
 
 
@@ -167,12 +257,12 @@ def render() -> str:
 
 
 def member_role_actions() -> list[str]:
-    """What the member role grants: the checks' read-only actions, the event pipeline's
+    """What the member role grants: the checks' and the path engine's read-only actions, the event pipeline's
     lookups, GetCallerIdentity, and DescribeRegions (to tell a region not enabled for the
     account from refused credentials)."""
-    from chalicelib.checks import required_actions
+    from chalicelib.checks import read_actions
 
-    return sorted({*required_actions(), *EVENT_LOOKUP_ACTIONS, "sts:GetCallerIdentity", "ec2:DescribeRegions"})
+    return sorted({*read_actions(), *EVENT_LOOKUP_ACTIONS, "sts:GetCallerIdentity", "ec2:DescribeRegions"})
 
 
 def member_role_template() -> dict[str, Any]:

@@ -356,6 +356,69 @@ class PrefixList:
 
 
 @dataclass(frozen=True)
+class NetworkAclEntry:
+    """One rule of a network ACL (DescribeNetworkAcls ``Entries``)."""
+
+    rule_number: int
+    egress: bool
+    protocol: str  # '-1' (all), '6' (tcp), '17' (udp), '1' (icmp), '58' (icmpv6), or another number
+    allow: bool  # RuleAction allow | deny
+    cidr: str  # CidrBlock or Ipv6CidrBlock
+    port_from: int | None = None  # PortRange (tcp / udp); None: every port
+    port_to: int | None = None
+
+
+@dataclass(frozen=True)
+class NetworkAcl:
+    network_acl_id: str
+    vpc_id: str
+    is_default: bool
+    entries: tuple[NetworkAclEntry, ...]  # as described; the implicit '*' deny is the evaluator's
+    subnet_ids: tuple[str, ...] = ()  # associated subnets (each subnet has exactly one ACL)
+    owner_id: str = ""
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EgressOnlyInternetGateway:
+    gateway_id: str  # eigw-...
+    vpc_ids: tuple[str, ...]  # attached VPCs (attachment state attached / attaching)
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VpnGateway:
+    gateway_id: str  # vgw-...
+    state: str  # pending | available | deleting | deleted
+    vpc_ids: tuple[str, ...]  # attached VPCs (attachment state attached / attaching)
+    tags: Tags = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TgwPeeringAttachment:
+    """A TGW peering attachment (DescribeTransitGatewayPeeringAttachments): one id, seen in
+    both gateways' regions, each side associated with a route table of its own gateway."""
+
+    attachment_id: str
+    state: str
+    requester_tgw_id: str
+    requester_region: str
+    accepter_tgw_id: str
+    accepter_region: str
+    requester_owner_id: str = ""
+    accepter_owner_id: str = ""
+    tags: Tags = field(default_factory=dict)
+
+    def peer_of(self, tgw_id: str) -> tuple[str, str] | None:
+        """(peer gateway id, its region) seen from gateway ``tgw_id``; None if not a side."""
+        if tgw_id == self.requester_tgw_id:
+            return self.accepter_tgw_id, self.accepter_region
+        if tgw_id == self.accepter_tgw_id:
+            return self.requester_tgw_id, self.requester_region
+        return None
+
+
+@dataclass(frozen=True)
 class CollectionError:
     action: str  # the IAM action of the failed call, e.g. 'ec2:DescribeFlowLogs'
     region: str
@@ -386,6 +449,11 @@ class NetworkSnapshot:
     tgw_route_tables: tuple[TgwRouteTable, ...] = ()
     client_vpn_endpoints: tuple[ClientVpnEndpoint, ...] = ()
     prefix_lists: tuple[PrefixList, ...] = ()
+    # Read by the path engine (SPEC §7) only.
+    network_acls: tuple[NetworkAcl, ...] = ()
+    egress_only_internet_gateways: tuple[EgressOnlyInternetGateway, ...] = ()
+    vpn_gateways: tuple[VpnGateway, ...] = ()
+    tgw_peering_attachments: tuple[TgwPeeringAttachment, ...] = ()
     errors: tuple[CollectionError, ...] = ()
     # Calls the endpoint does not offer (an API not available in the region, or an
     # emulator without it): no such resources exist there, so checks still evaluate.

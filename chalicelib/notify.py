@@ -17,7 +17,9 @@ gets its own rendering from a single publish:
   ``additionalContext`` (string to string)).
 
 Message attributes ``severity``, ``check`` and ``type`` let subscriptions filter (e.g.
-email only HIGH and CRITICAL). The Slack forwarder turns the ``default`` JSON into Block
+email only HIGH and CRITICAL); ``dedupe_key`` (finding id # state version) names the
+state change, the same on every publish of it, so a consumer can drop the duplicate that
+a run dying between publishing and recording it causes. The Slack forwarder turns the ``default`` JSON into Block
 Kit for teams that use an incoming webhook instead of Chatbot.
 """
 
@@ -29,6 +31,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
@@ -47,6 +50,13 @@ _VERB = {OPENED: "opened", RESOLVED: "resolved", REOPENED: "reopened"}
 # protocols' renderings, attributes, subject) at most 256 KiB.
 SUBJECT_MAX = 100
 SNS_MESSAGE_MAX_BYTES = 256 * 1024
+# PublishBatch: at most 10 messages a request, whose aggregate size (bodies and
+# attributes) is at most the topic's maximum message size (256 KiB by default).
+SNS_BATCH_MAX = 10
+SNS_BATCH_BUDGET = SNS_MESSAGE_MAX_BYTES - 2048  # what the size estimate may miss
+# The message attribute naming one state change (finding id # state version): the same
+# change published twice carries the same key, so a consumer can drop the second.
+DEDUPE_ATTRIBUTE = "dedupe_key"
 # Chatbot: the guide gives no length limits for custom notifications; chat platforms
 # cut long posts, and every character here also counts against the SNS limit.
 CHATBOT_TITLE_MAX = 250
@@ -273,26 +283,37 @@ def chatbot_notification(change: Change) -> dict[str, Any]:
     }
 
 
-def message_attributes(change: Change) -> dict[str, dict[str, str]]:
+def dedupe_key(finding_id: str, version: int) -> str:
+    """The ``dedupe_key`` of a change: the finding id and the version of the finding's
+    state the change produced (``vw-...#3``). One state change has one key, however many
+    times it is published: a run that published it but died before recording so makes the
+    next run publish it again, under the same key."""
+    return f"{finding_id}#{version}"
+
+
+def message_attributes(change: Change, dedupe_key: str) -> dict[str, dict[str, str]]:
     finding = change.finding
     return {
         "severity": {"DataType": "String", "StringValue": finding.severity.name},
         "check": {"DataType": "String", "StringValue": finding.check},
         "type": {"DataType": "String", "StringValue": change.type},
+        DEDUPE_ATTRIBUTE: {"DataType": "String", "StringValue": dedupe_key},
     }
 
 
-def sns_message(change: Change) -> dict[str, Any]:
+def sns_message(change: Change, dedupe_key: str) -> dict[str, Any]:
     """The keyword arguments of ``sns.publish`` for a change, all but ``TopicArn``."""
     if change.type not in CHANGE_TYPES:
         raise ValueError(f"unknown change type {change.type!r} (expected one of: {', '.join(CHANGE_TYPES)})")
+    if not dedupe_key:
+        raise ValueError("every message carries a dedupe_key (finding id # state version)")
     default = json.dumps(change.to_message())
     email = email_text(change)
     https = json.dumps(chatbot_notification(change))
     kwargs: dict[str, Any] = {
         "Subject": subject(change),
         "MessageStructure": "json",
-        "MessageAttributes": message_attributes(change),
+        "MessageAttributes": message_attributes(change, dedupe_key),
     }
     kwargs["Message"] = json.dumps({"default": default, "email": email, "https": https})
     if len(kwargs["Message"].encode()) > SNS_MESSAGE_MAX_BYTES - 4096:
@@ -303,65 +324,78 @@ def sns_message(change: Change) -> dict[str, Any]:
     return kwargs
 
 
-def publish(sns: Any, topic_arn: str, change: Change) -> str:
+def publish(sns: Any, topic_arn: str, change: Change, dedupe_key: str) -> str:
     """Publish one change; returns the MessageId. Raises on failure so the caller keeps the
     change in its outbox for the next run."""
-    response = sns.publish(TopicArn=topic_arn, **sns_message(change))
+    response = sns.publish(TopicArn=topic_arn, **sns_message(change, dedupe_key))
     message_id = str(response["MessageId"])
     log.info("published %s for finding %s as %s", change.type, change.finding.id, message_id)
     return message_id
 
 
-PUBLISH_BATCH_ENTRIES = 10  # PublishBatch's maximum
-PUBLISH_BATCH_BYTES = 256 * 1024  # of the messages and their attributes, all entries together
+@dataclass(frozen=True)
+class Published:
+    """What became of one message of ``publish_batch``: its MessageId, or the error."""
+
+    message_id: str | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.message_id is not None
 
 
-def _entry_bytes(kwargs: Mapping[str, Any]) -> int:
-    attributes = kwargs.get("MessageAttributes", {})
-    return (
-        len(str(kwargs["Message"]).encode())
-        + len(str(kwargs.get("Subject", "")).encode())
-        + sum(len(name.encode()) + len(json.dumps(value).encode()) for name, value in attributes.items())
+def _size(kwargs: Mapping[str, Any]) -> int:
+    """What a message counts against PublishBatch's aggregate limit: body, subject and
+    attributes (names, types and values)."""
+    attributes = sum(
+        len(name.encode()) + len(value["DataType"].encode()) + len(value["StringValue"].encode())
+        for name, value in kwargs["MessageAttributes"].items()
     )
+    return len(kwargs["Message"].encode()) + len(kwargs["Subject"].encode()) + attributes
 
 
-def publish_batch(sns: Any, topic_arn: str, changes: Sequence[Change]) -> list[str | None]:
-    """Publish changes with PublishBatch, each message exactly as ``publish`` sends it, up
-    to ten a call and within its 256 KB for all of them. Returns the MessageId of each
-    change, or None for one SNS refused or whose call failed (logged): the caller keeps
-    those in its outbox for the next run. Never raises for SNS's answer."""
-    results: list[str | None] = [None] * len(changes)
-    batches: list[list[tuple[int, dict[str, Any]]]] = []
+def _batches(messages: Sequence[dict[str, Any]]) -> Iterator[list[int]]:
+    """Indexes of ``messages`` grouped as PublishBatch takes them: at most
+    ``SNS_BATCH_MAX`` a request, their aggregate size within ``SNS_MESSAGE_MAX_BYTES``."""
+    batch: list[int] = []
     size = 0
-    for n, change in enumerate(changes):
-        kwargs = sns_message(change)
-        entry_size = _entry_bytes(kwargs)
-        if not batches or len(batches[-1]) == PUBLISH_BATCH_ENTRIES or size + entry_size > PUBLISH_BATCH_BYTES:
-            batches.append([])
-            size = 0
-        batches[-1].append((n, kwargs))
-        size += entry_size
-    for batch in batches:
-        entries = [{"Id": str(n), **kwargs} for n, kwargs in batch]
+    for index, kwargs in enumerate(messages):
+        this = _size(kwargs)
+        if batch and (len(batch) == SNS_BATCH_MAX or size + this > SNS_BATCH_BUDGET):
+            yield batch
+            batch, size = [], 0
+        batch.append(index)
+        size += this
+    if batch:
+        yield batch
+
+
+def publish_batch(sns: Any, topic_arn: str, changes: Sequence[tuple[Change, str]]) -> list[Published]:
+    """Publish (change, dedupe_key) pairs with PublishBatch (authorized by ``sns:Publish``),
+    up to ten a request: a tenth of the requests of one Publish each. Returns one
+    ``Published`` per pair, in order; never raises for SNS: a refused request or entry is
+    reported as that message's error, so the caller keeps it for the next run."""
+    messages = [sns_message(change, key) for change, key in changes]
+    results: list[Published] = [Published(None, "not sent")] * len(messages)
+    for batch in _batches(messages):
+        entries = [{"Id": str(n), **messages[index]} for n, index in enumerate(batch)]
         try:
             response = sns.publish_batch(TopicArn=topic_arn, PublishBatchRequestEntries=entries)
         except (ClientError, BotoCoreError) as exc:
-            log.warning("publish of %d change(s) failed, kept for the next run: %s", len(entries), exc)
+            code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+            reason = f"{code or type(exc).__name__}: {exc}"
+            for index in batch:
+                results[index] = Published(None, reason)
             continue
-        for success in response.get("Successful", []):
-            results[int(success["Id"])] = str(success["MessageId"])
-        for failure in response.get("Failed", []):
-            change = changes[int(failure["Id"])]
-            log.warning(
-                "publish failed, kept for the next run: %s %s: %s %s",
-                change.type,
-                change.finding.id,
-                failure.get("Code"),
-                failure.get("Message", ""),
-            )
-    for n, message_id in enumerate(results):
-        if message_id is not None:
-            log.info("published %s for finding %s as %s", changes[n].type, changes[n].finding.id, message_id)
+        for success in response.get("Successful") or ():
+            results[batch[int(success["Id"])]] = Published(str(success["MessageId"]))
+        for failure in response.get("Failed") or ():
+            reason = f"{failure.get('Code', 'Failed')}: {failure.get('Message', '')}"
+            results[batch[int(failure["Id"])]] = Published(None, reason)
+    for (change, key), result in zip(changes, results, strict=True):
+        if result.ok:
+            log.info("published %s for finding %s (%s) as %s", change.type, change.finding.id, key, result.message_id)
     return results
 
 

@@ -1,6 +1,7 @@
 """``vpcwatch setup``: create, where missing, every resource the service uses at the
-current endpoint (findings table, alerts topic, audit queue with its dead-letter queue)
-and return the environment that points the service at them. Idempotent."""
+current endpoint (findings table, alerts topic, audit queue with its dead-letter queue,
+the failure queue of the asynchronous functions), as the deployed template has them
+(``chalicelib.infra``), and return the environment that points the service at them. Idempotent."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class Names:
 
 
 def provision(session: boto3.session.Session, region: str, names: Names = Names()) -> dict[str, str]:
+    from chalicelib.infra import AUDIT_QUEUE_VISIBILITY_SECONDS, FAILURE_QUEUE_NAME
     from chalicelib.store import create_table
 
     create_table(make_client(session, "dynamodb", region), names.table)
@@ -37,8 +39,10 @@ def provision(session: boto3.session.Session, region: str, names: Names = Names(
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})
     queue_url = sqs.create_queue(
-        QueueName=names.queue, Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "900"}
+        QueueName=names.queue,
+        Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": str(AUDIT_QUEUE_VISIBILITY_SECONDS)},
     )["QueueUrl"]
+    sqs.create_queue(QueueName=FAILURE_QUEUE_NAME)  # where Lambda and SNS put what failed for good
     return {
         "AWS_REGION": region,
         "FINDINGS_TABLE": names.table,

@@ -46,6 +46,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("vpcwatch.service")
 
 SWEEP_CONCURRENCY = 4  # (account, region) pairs audited at once in one process
+# The outbox is drained while the invocation has time left: after the first page, a page
+# is claimed only while more than this reserve (for releasing what failed and answering)
+# plus the longest page so far remains; without a Lambda context, a run may drain for
+# DEFAULT_PUBLISH_SECONDS.
+PUBLISH_RESERVE_SECONDS = 10.0
+DEFAULT_PUBLISH_SECONDS = 600.0
 SQS_BATCH = 10  # SendMessageBatch's maximum
 IN_FLIGHT_SHOWN = 50  # resources in flight an event's answer names (it is kept as the idempotency record)
 UNAVAILABLE = "Unavailable"  # the error code of a placeholder snapshot's data
@@ -119,6 +125,23 @@ def merge_outcomes(outcomes: Sequence[Outcome], duration_ms: int | None = None) 
     }
 
 
+class SweepIncompleteError(RuntimeError):
+    """Some (account, region) pairs of a sweep could not be enqueued: the scheduled
+    invocation fails, so Lambda retries it and, past its retries, hands the event to the
+    failure queue, rather than a pair silently missing its audit."""
+
+
+def require_enqueued(summary: dict[str, Any]) -> dict[str, Any]:
+    """``summary`` of a sweep, or ``SweepIncompleteError`` naming the pairs SQS refused
+    (re-running a sweep is harmless: audits are idempotent)."""
+    refused = [e for e in summary.get("errors", ()) if e.get("api") == "sqs:SendMessage"]
+    if refused:
+        pairs_text = ", ".join(f"{e['account_id']}/{e['region']} ({e['error']})" for e in refused[:10])
+        more = f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+        raise SweepIncompleteError(f"{len(refused)} audit(s) not enqueued: {pairs_text}{more}")
+    return summary
+
+
 class Service:
     def __init__(
         self,
@@ -136,6 +159,7 @@ class Service:
         self.session_hook = session_hook  # given each member account's new session (benchmarks count calls)
         self.concurrency = max(1, concurrency)  # pairs audited at once by sweep() and audit_accounts()
         self._observe_lock = threading.Lock()
+        self._time_left: Callable[[], float] | None = None  # the bound invocation's (bind_invocation)
 
     # -- clients, built on first use --------------------------------------------
     @cached_property
@@ -351,9 +375,14 @@ class Service:
             return 0, 0
         from chalicelib.notify import publish_batch
 
-        results = publish_batch(self.sns, self.settings.alerts_topic_arn, [e.change for e in entries])
-        sent = [e for e, message_id in zip(entries, results, strict=True) if message_id is not None]
-        unsent = [e for e, message_id in zip(entries, results, strict=True) if message_id is None]
+        results = publish_batch(self.sns, self.settings.alerts_topic_arn, [(e.change, e.dedupe_key) for e in entries])
+        sent = [e for e, result in zip(entries, results, strict=True) if result.ok]
+        unsent = [e for e, result in zip(entries, results, strict=True) if not result.ok]
+        for entry, result in zip(entries, results, strict=True):
+            if not result.ok:
+                log.warning(
+                    "publish failed, kept for the next run: %s %s: %s", entry.change.type, entry.key, result.error
+                )
         try:
             self.store.mark_sent_many(sent)
         except (ClientError, BotoCoreError) as exc:  # published: at worst announced again when the lease ends
@@ -396,58 +425,96 @@ class Service:
     def securityhub(self) -> Any:
         return self._client(self.session, "securityhub", self.settings.region)
 
-    def publish_pending(self) -> tuple[int, int]:
-        """Deliver every pending outbox entry (this run's and any a failed run left) to each
-        channel that does not have it yet: SNS, and Security Hub when SECURITY_HUB_EXPORT is
-        on (BatchImportFindings, 100 at a time). An entry leaves the outbox once every
-        channel has it; otherwise it is released for the next run, which skips the channels
-        that already succeeded, so nothing is announced twice and nothing is lost."""
-        from chalicelib.notify import publish
+    def bind_invocation(self, lambda_context: Any) -> None:
+        """The Lambda context of the invocation that runs now (a container runs one at a
+        time): ``publish_pending`` drains the outbox while its remaining time allows.
+        None, or a context without ``get_remaining_time_in_millis``: a generous default."""
+        remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+        self._time_left = (lambda: float(remaining()) / 1000.0) if callable(remaining) else None
 
-        entries = self.store.pending()
-        missing: dict[str, set[str]] = {e.key: {"sns"} - e.delivered for e in entries}
-        published = failed = 0
-        for entry in entries:
-            if "sns" not in missing[entry.key]:
-                continue
-            try:
-                publish(self.sns, self.settings.alerts_topic_arn, entry.change)
-            except (ClientError, BotoCoreError) as exc:
-                log.warning("publish failed, kept for the next run: %s %s: %s", entry.change.type, entry.key, exc)
-                continue
-            self.store.mark_delivered(entry, "sns")
-            missing[entry.key].discard("sns")
-            published += 1
-        if self.settings.security_hub_export:
-            self._export_to_security_hub([e for e in entries if "securityhub" not in e.delivered], missing)
-        for entry in entries:
-            if missing[entry.key]:
-                failed += 1
-                self.store.release(entry)  # due again at once: the next run retries what is missing
+    def publish_pending(self, time_left: Callable[[], float] | None = None) -> tuple[int, int]:
+        """Drain the outbox: claim a page of pending entries (this run's and any a failed
+        run left), deliver each to every channel that does not have it yet (SNS, with
+        PublishBatch; Security Hub too when SECURITY_HUB_EXPORT is on, 100 at a time), and
+        claim the next page, until the outbox is empty or ``time_left()`` (seconds; by
+        default the bound invocation's remaining time, else ``DEFAULT_PUBLISH_SECONDS``)
+        no longer leaves ``PUBLISH_RESERVE_SECONDS`` plus the longest page so far. The
+        first page is always taken: a run announces its own changes at once (should the
+        function time out in it, its claims lapse after the lease and the next run
+        delivers them; a message published twice so carries the same ``dedupe_key``).
+        What is left stays pending for the next run. An entry leaves the outbox once every
+        channel has it; one a channel refused stays claimed until the end of the run (so
+        this run does not retry it), then is released, due again at once: the next run
+        retries only the channels still missing, so nothing is announced twice and nothing
+        is lost. Returns (messages published on SNS, entries kept for the next run)."""
+        if time_left is None:
+            time_left = self._time_left or _countdown(DEFAULT_PUBLISH_SECONDS)
+        published = pages = 0
+        kept: list[Any] = []
+        slowest = 0.0
+        while True:
+            if pages and time_left() <= PUBLISH_RESERVE_SECONDS + slowest:
+                log.info("outbox: %.1f s left, what is still pending waits for the next run", time_left())
+                break
+            started = time.perf_counter()
+            entries = self.store.pending()
+            if not entries:
+                break
+            pages += 1
+            sent, failed = self._deliver(entries)
+            published += sent
+            kept += failed
+            slowest = max(slowest, time.perf_counter() - started)
+            if len(failed) == len(entries):
+                log.warning("no outbox entry of this page could be delivered: the rest waits for the next run")
+                break
+        for entry in kept:
+            self.store.release(entry)  # due again at once: the next run retries what is missing
+        return published, len(kept)
+
+    def _deliver(self, entries: Sequence[Any]) -> tuple[int, list[Any]]:
+        """One page of the outbox to every channel: entries every channel has are marked
+        sent; the others get the channels that took them recorded and are returned.
+        Returns (published on SNS, entries some channel still lacks)."""
+        from chalicelib.notify import publish_batch
+
+        channels = {"sns"} | ({"securityhub"} if self.settings.security_hub_export else set())
+        done: dict[str, set[str]] = {e.key: set(e.delivered) for e in entries}
+        to_sns = [e for e in entries if "sns" not in e.delivered]
+        results = publish_batch(self.sns, self.settings.alerts_topic_arn, [(e.change, e.dedupe_key) for e in to_sns])
+        for entry, result in zip(to_sns, results, strict=True):
+            if result.ok:
+                done[entry.key].add("sns")
             else:
-                self.store.mark_sent(entry)
-        return published, failed
+                log.warning(
+                    "publish failed, kept for the next run: %s %s: %s", entry.change.type, entry.key, result.error
+                )
+        if "securityhub" in channels:
+            for entry in self._export_to_security_hub([e for e in entries if "securityhub" not in e.delivered]):
+                done[entry.key].add("securityhub")
+        failed = [e for e in entries if not channels <= done[e.key]]
+        self.store.mark_sent_many([e for e in entries if channels <= done[e.key]])
+        for entry in failed:
+            for channel in sorted(done[entry.key] - entry.delivered):
+                self.store.mark_delivered(entry, channel)  # a retry skips the channels that have it
+        return sum(1 for r in results if r.ok), failed
 
-    def _export_to_security_hub(self, entries: Sequence[Any], missing: dict[str, set[str]]) -> None:
+    def _export_to_security_hub(self, entries: Sequence[Any]) -> list[Any]:
+        """The entries Security Hub imported."""
         from chalicelib.securityhub import export
 
         if not entries:
-            return
-        by_change = {id(e.change): e for e in entries}
+            return []
         try:
             result = export(self.securityhub, [e.change for e in entries])
         except (ClientError, BotoCoreError) as exc:  # export reports batch errors; this is the client itself
             log.warning("Security Hub export failed, kept for the next run: %s", exc)
-            for entry in entries:
-                missing[entry.key].add("securityhub")
-            return
+            return []
         failed = {id(f.item) for f in result.failed}
-        for change_id, entry in by_change.items():
-            if change_id in failed:
-                missing[entry.key].add("securityhub")
+        for entry in entries:
+            if id(entry.change) in failed:
                 log.warning("Security Hub refused %s, kept for the next run", entry.change.finding.id)
-            else:
-                self.store.mark_delivered(entry, "securityhub")
+        return [e for e in entries if id(e.change) not in failed]
 
     # -- entry points ------------------------------------------------------------
     def on_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -637,9 +704,10 @@ class Service:
             "errors": errors + [f.to_dict() for o in outcomes for f in o.failures],
         }
 
-    def enqueue(self, todo: Sequence[tuple[str, str]]) -> tuple[int, list[dict[str, Any]]]:
-        """One message {"account_id", "region"} per pair, ``SQS_BATCH`` per SendMessageBatch;
-        entries SQS refuses are sent once more, then reported. Returns (sent, errors)."""
+    def enqueue(self, todo: Sequence[tuple[str, str]], vpc_ids: Sequence[str] = ()) -> tuple[int, list[dict[str, Any]]]:
+        """One message {"account_id", "region"} per pair (with ``vpc_ids``, that scope:
+        ``QueuedAudit``'s form), ``SQS_BATCH`` per SendMessageBatch; entries SQS refuses
+        are sent once more, then reported. Returns (sent, errors)."""
         assert self.settings.audit_queue_url
         sqs = self._client(self.session, "sqs", self.settings.region)
         sent = 0
@@ -647,7 +715,7 @@ class Service:
         for start in range(0, len(todo), SQS_BATCH):
             batch = todo[start : start + SQS_BATCH]
             entries = [
-                {"Id": str(n), "MessageBody": json.dumps({"account_id": account, "region": region})}
+                {"Id": str(n), "MessageBody": json.dumps(QueuedAudit(account, region, tuple(vpc_ids)).to_message())}
                 for n, (account, region) in enumerate(batch)
             ]
             failed = self._send_batch(sqs, entries)
@@ -755,9 +823,10 @@ class Service:
     def audit_accounts(
         self, accounts: Sequence[str], regions: Sequence[str] | None = None, vpc_ids: Sequence[str] = ()
     ) -> dict[str, Any]:
-        """``POST /audits``: each account (ours when none) through the member role,
+        """Audit each account (ours when none) here and now, through the member role,
         ``concurrency`` at once; one body, whose ``audit.errors`` names each account that
-        could not be audited (``sts:AssumeRole``)."""
+        could not be audited (``sts:AssumeRole``). ``POST /audits`` does so for our own
+        account only (``request_audits``)."""
         t0 = time.perf_counter()
         targets = list(dict.fromkeys(accounts)) or [self.account_id]
         region_list = tuple(dict.fromkeys(regions or self.settings.audit_regions))
@@ -766,6 +835,41 @@ class Service:
         else:
             outcomes = self._each([(account, region_list) for account in targets], vpc_ids)
         return merge_outcomes(outcomes, int((time.perf_counter() - t0) * 1000))
+
+    def request_audits(
+        self, accounts: Sequence[str], regions: Sequence[str] | None = None, vpc_ids: Sequence[str] = ()
+    ) -> tuple[int, dict[str, Any]]:
+        """``POST /audits`` (SPEC §4): (HTTP status, body). No account named, or only ours:
+        200 and the audit itself, its regions collected in parallel. Any other account
+        named: every named account's audit would outlast API Gateway's 29 s, so one message
+        per (account, region) goes on the audit queue (``audit_worker`` audits them, the
+        findings reach the store and SNS as they finish) and the answer is 202
+        ``{"queued": [{"account_id", "region"}, ...]}``, with ``errors`` naming each pair
+        SQS refused; 503 when it refused them all. Without a queue (``AUDIT_QUEUE_URL``
+        unset) other accounts are refused, 503, rather than audited past the timeout.
+        ``vpc_ids`` scope every queued audit as they scope the inline one."""
+        targets = list(dict.fromkeys(accounts))
+        if not [a for a in targets if a != self.account_id]:
+            return 200, self.audit_accounts(targets, regions, vpc_ids)
+        if not self.settings.audit_queue_url:
+            return 503, {
+                "error": "accounts: auditing other accounts goes through the audit queue, "
+                "and AUDIT_QUEUE_URL is not set (audit this account alone, or configure the queue)"
+            }
+        region_list = list(dict.fromkeys(regions or self.settings.audit_regions))
+        todo = pairs(targets, region_list)
+        _, errors = self.enqueue(todo, vpc_ids)
+        refused = {(e["account_id"], e["region"]) for e in errors}
+        queued = [{"account_id": a, "region": r} for a, r in todo if (a, r) not in refused]
+        log.info("POST /audits: %d audits queued, %d refused by SQS", len(queued), len(refused))
+        if not queued:
+            return 503, {"error": "accounts: the audit queue refused every audit (sqs:SendMessage)", "errors": errors}
+        body: dict[str, Any] = {"queued": queued}
+        if vpc_ids:
+            body["vpc_ids"] = list(vpc_ids)
+        if errors:
+            body["errors"] = errors
+        return 202, body
 
     def forward_to_slack(self, sns_event: Mapping[str, Any]) -> int:
         from chalicelib.notify import forward_to_slack, webhook_url
@@ -777,6 +881,12 @@ class Service:
 
 
 # -- helpers ----------------------------------------------------------------------
+
+
+def _countdown(seconds: float) -> Callable[[], float]:
+    """Seconds left of a budget of ``seconds`` that starts now."""
+    deadline = time.monotonic() + seconds
+    return lambda: deadline - time.monotonic()
 
 
 def _placeholder(account: str, region: str) -> NetworkSnapshot:

@@ -10,10 +10,14 @@ on ``expiration``. Item kinds, told apart by ``kind`` and by the id:
             by every write: the optimistic lock), ``order_key`` = ``<severity rank>#
             <last_seen>#<id>`` (so every index lists the most severe, most recently seen
             first, and a severity filter is a ``begins_with`` key condition), and
-            ``active_scope`` = ``<account>#<region>`` while OPEN or SUPPRESSED only.
+            ``active_scope`` = ``<account>#<region>`` while OPEN or SUPPRESSED only,
+            ``announced`` = the change subscribers last heard of it (``finding.opened``,
+            ``...resolved``, ``...reopened``, or ``none`` while nothing was announced;
+            absent on items written before it was kept: then unknown).
 - outbox    ``id`` = ``outbox#<finding id>#<type>#<version>``: one announced change,
-            written in the same transaction as the state change it announces. ``outbox``
-            = ``PENDING`` and ``due`` while it waits; once sent they are removed and the
+            written in the same transaction as the state change it announces, with
+            ``version`` (of the finding's state it announces: the message's dedupe key).
+            ``outbox`` = ``PENDING`` and ``due`` while it waits; once sent they are removed and the
             item expires through the TTL. The run that records a change writes its entry
             already claimed (``due`` = the end of its lease) and publishes it itself.
 - topology  ``id`` = ``topology#<account>#<region>``: the head of the resource memory
@@ -89,6 +93,8 @@ ACTIVE_STATUSES = (OPEN, SUPPRESSED)  # the statuses a later audit can resolve
 KIND_FINDING, KIND_OUTBOX, KIND_TOPOLOGY = "finding", "outbox", "topology"
 KIND_TOPOLOGY_SHARD = "topology-shard"
 PENDING = "PENDING"
+NOTHING_ANNOUNCED = "none"  # ``announced`` of a finding no change of which was announced yet
+OUTBOX_PAGE = 100  # outbox entries claimed at once
 
 INDEX_ALL = "findings-all"
 INDEX_STATUS = "findings-by-status"
@@ -227,7 +233,7 @@ def order_key(finding: Finding) -> str:
     return f"{int(finding.severity)}#{finding.last_seen}#{finding.id}"
 
 
-def finding_item(finding: Finding, version: int) -> Item:
+def finding_item(finding: Finding, version: int, announced: str | None = None) -> Item:
     item: Item = {
         TABLE_KEY: _s(finding.id),
         "kind": _s(KIND_FINDING),
@@ -257,6 +263,8 @@ def finding_item(finding: Finding, version: int) -> Item:
         item["reason"] = _s(finding.reason)
     if finding.resolved_at is not None:
         item["resolved_at"] = _s(finding.resolved_at)
+    if announced is not None:
+        item["announced"] = _s(announced)
     return item
 
 
@@ -283,14 +291,18 @@ def item_finding(item: Mapping[str, Any]) -> Finding:
 
 @dataclass(frozen=True)
 class Stored:
-    """A finding as stored, with the version its next write must be conditioned on."""
+    """A finding as stored, with the version its next write must be conditioned on and
+    the change its subscribers last heard (None: not recorded, an item of an older
+    version of vpcwatch)."""
 
     finding: Finding
     version: int
+    announced: str | None = None
 
 
 def _stored(item: Mapping[str, Any]) -> Stored:
-    return Stored(item_finding(item), int(item["version"]["N"]))
+    announced = item.get("announced", {}).get("S")
+    return Stored(item_finding(item), int(item["version"]["N"]), announced)
 
 
 # ---------------------------------------------------------------------------------
@@ -302,19 +314,34 @@ def _stored(item: Mapping[str, Any]) -> Stored:
 class Transition:
     finding: Finding  # as it is to be stored
     change: str | None  # the Change type to announce, or None for a silent write
+    announced: str | None = None  # what subscribers will have heard last (None: unknown, not written)
 
 
-def transition(current: Finding | None, observed: Finding | None, now: str) -> Transition | None:
+def transition(
+    current: Finding | None, observed: Finding | None, now: str, announced: str | None = None
+) -> Transition | None:
     """What an audit at ``now`` does to a stored finding (``current``, None when absent).
     ``observed`` is the audit's finding (OPEN or SUPPRESSED), or None when the audit covers
-    the finding and did not find it. Returns None when nothing is to be written."""
+    the finding and did not find it; ``announced`` is the change of ``current`` its
+    subscribers last heard (``NOTHING_ANNOUNCED``; None when not recorded). Returns None
+    when nothing is to be written.
+
+    Suppression is never announced, so leaving it is an opening; and a finding that
+    returns from RESOLVED is ``reopened`` only when its resolution was announced. One
+    resolved while suppressed (silently) comes back ``opened``: nobody heard it resolve,
+    and if it was first seen suppressed, nobody ever heard it open. Where ``announced``
+    was not recorded (items of an older version), a return from RESOLVED is a reopening,
+    as it always was."""
     if current is not None and max(current.last_seen, current.resolved_at or "") > now:
         return None  # a more recent audit already decided; an older view must not undo it
+    if announced is None and current is not None and current.status == OPEN:
+        announced = OPENED  # every way into OPEN is announced
     if observed is None:
         if current is None or current.status not in ACTIVE_STATUSES:
             return None
         resolved = replace(current, status=RESOLVED_STATUS, resolved_at=now, reason=None)
-        return Transition(resolved, RESOLVED if current.status == OPEN else None)
+        change = RESOLVED if current.status == OPEN else None
+        return Transition(resolved, change, change or announced)
     suppressed = observed.status == SUPPRESSED
     new = replace(
         observed,
@@ -331,8 +358,10 @@ def transition(current: Finding | None, observed: Finding | None, now: str) -> T
     if not suppressed and (current is None or current.status == SUPPRESSED):
         change = OPENED  # suppression is never announced, so leaving it is an opening
     elif not suppressed and current is not None and current.status == RESOLVED_STATUS:
-        change = REOPENED
-    return Transition(new, change)
+        change = REOPENED if announced in (None, RESOLVED) else OPENED  # (see above)
+    if current is None:
+        announced = NOTHING_ANNOUNCED
+    return Transition(new, change, change or announced)
 
 
 def _refresh_only(current: Finding, step: Transition) -> bool:
@@ -761,6 +790,12 @@ class OutboxEntry:
     key: str  # the outbox item's id
     change: Change
     delivered: frozenset[str] = frozenset()  # channels that already have it ("sns", "securityhub")
+    version: int = 0  # of the finding's state the change produced
+
+    @property
+    def dedupe_key(self) -> str:
+        """The same for every publish of this change (``<finding id>#<version>``)."""
+        return f"{self.change.finding.id}#{self.version}"
 
 
 @dataclass(frozen=True)
@@ -1036,7 +1071,7 @@ class FindingStore:
         refreshes: dict[tuple[str, str], list[_Write]] = defaultdict(list)
         for finding_id, stored, observed in tasks:
             current = stored.finding if stored is not None else None
-            step = transition(current, observed, stamp)
+            step = transition(current, observed, stamp, stored.announced if stored is not None else None)
             if step is None:
                 continue
             version = stored.version if stored is not None else None
@@ -1090,7 +1125,7 @@ class FindingStore:
         finding was just written by someone else."""
         for attempt in range(MAX_ATTEMPTS):
             current = stored.finding if stored else None
-            step = transition(current, observed, now)
+            step = transition(current, observed, now, stored.announced if stored else None)
             if step is None or (current is not None and _refresh_only(current, step)):
                 return None
             actions = self._actions(step, stored.version if stored else None, now, lease_until)
@@ -1136,7 +1171,8 @@ class FindingStore:
         (on its absence for a new one), and for a state change the Put of its outbox
         entry, claimed until ``lease_until`` when given."""
         version = (expected_version or 0) + 1
-        put: dict[str, Any] = {"TableName": self.table_name, "Item": finding_item(step.finding, version)}
+        stored = finding_item(step.finding, version, step.announced)
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": stored}
         if expected_version is None:
             put["ConditionExpression"] = "attribute_not_exists(#id)"
             put["ExpressionAttributeNames"] = {"#id": TABLE_KEY}
@@ -1159,11 +1195,14 @@ class FindingStore:
 
     # -- the outbox ---------------------------------------------------------------
     def pending(
-        self, limit: int = 100, *, now: dt.datetime | None = None, lease: dt.timedelta = DEFAULT_LEASE
+        self, limit: int = OUTBOX_PAGE, *, now: dt.datetime | None = None, lease: dt.timedelta = DEFAULT_LEASE
     ) -> list[OutboxEntry]:
         """Up to ``limit`` changes waiting to be announced, oldest first, each claimed for
         ``lease`` (a conditional write): concurrent callers never get the same entry, and an
-        entry claimed by a caller that died before ``mark_sent`` is due again afterwards."""
+        entry claimed by a caller that died before ``mark_sent`` is due again afterwards.
+        One page of the outbox: a caller drains it by calling again until it answers
+        nothing (an entry it claimed stays claimed, so it never comes back in the same
+        run)."""
         moment = now or self._clock()
         stamp, until = iso(moment), iso(moment + lease)
         request: dict[str, Any] = {
@@ -1177,32 +1216,58 @@ class FindingStore:
         claimed: list[OutboxEntry] = []
         while len(claimed) < limit:
             response = self._ddb.query(**{**request, "Limit": limit - len(claimed)})
-            for item in response.get("Items", []):
-                if item.get("kind") == _s(KIND_OUTBOX) and self._claim(item, until):
-                    claimed.append(_outbox_entry(item))
+            items = [i for i in response.get("Items", []) if i.get("kind") == _s(KIND_OUTBOX)]
+            claimed += [_outbox_entry(item) for item in self._claim_all(items, until)]
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return claimed
 
+    def _claim_update(self, item: Item, until: str) -> dict[str, Any]:
+        """Claim ``item`` until ``until``, on condition that it is still as read: pending,
+        and due when it was (not claimed, released or sent by another caller meanwhile)."""
+        return {
+            "TableName": self.table_name,
+            "Key": {TABLE_KEY: item[TABLE_KEY]},
+            "UpdateExpression": "SET #due = :until ADD #attempts :one",
+            "ConditionExpression": "#o = :pending AND #due = :seen",
+            "ExpressionAttributeNames": {"#due": "due", "#o": "outbox", "#attempts": "attempts"},
+            "ExpressionAttributeValues": {
+                ":until": _s(until),
+                ":one": _n(1),
+                ":pending": _s(PENDING),
+                ":seen": item["due"],
+            },
+        }
+
+    def _claim_all(self, items: Sequence[Item], until: str) -> list[Item]:
+        """The items this caller claimed: up to 100 in one transaction (one request for a
+        page), or, when another caller got some first (the transaction is cancelled as a
+        whole), those still to be had, one at a time."""
+        claimed: list[Item] = []
+        for start in range(0, len(items), TRANSACTION_ITEMS):
+            chunk = items[start : start + TRANSACTION_ITEMS]
+            if len(chunk) > 1:
+                claims: list[Any] = [{"Update": self._claim_update(item, until)} for item in chunk]
+                try:
+                    self._ddb.transact_write_items(TransactItems=claims)
+                except ClientError as error:
+                    if _code(error) != "TransactionCanceledException":
+                        raise
+                else:
+                    claimed += chunk
+                    continue
+            claimed += [item for item in chunk if self._claim(item, until)]
+        return claimed
+
     def _claim(self, item: Item, until: str) -> bool:
         try:
-            self._ddb.update_item(
-                TableName=self.table_name,
-                Key={TABLE_KEY: item[TABLE_KEY]},
-                UpdateExpression="SET #due = :until ADD #attempts :one",
-                ConditionExpression="#o = :pending AND #due = :seen",
-                ExpressionAttributeNames={"#due": "due", "#o": "outbox", "#attempts": "attempts"},
-                ExpressionAttributeValues={
-                    ":until": _s(until),
-                    ":one": _n(1),
-                    ":pending": _s(PENDING),
-                    ":seen": item["due"],
-                },
-            )
+            self._ddb.update_item(**self._claim_update(item, until))
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
-                return False  # claimed or sent by another caller meanwhile
+            # Claimed or sent by another caller meanwhile, or being claimed in another's
+            # transaction right now.
+            if _code(error) in ("ConditionalCheckFailedException", "TransactionConflictException"):
+                return False
             raise
         return True
 
@@ -1432,14 +1497,19 @@ def _outbox_item(change: Change, version: int, now: str) -> Item:
         "created_at": _s(now),
         "finding_id": _s(finding.id),
         "type": _s(change.type),
+        "version": _n(version),
         "message": _s(json.dumps(change.to_message(), separators=(",", ":"))),
     }
 
 
 def _outbox_entry(item: Mapping[str, Any]) -> OutboxEntry:
     message = json.loads(item["message"]["S"])
+    key = item[TABLE_KEY]["S"]
+    # Entries written before ``version`` was kept carry it as the id's last part.
+    version = int(item["version"]["N"]) if "version" in item else int(key.rsplit("#", 1)[1])
     return OutboxEntry(
-        key=item[TABLE_KEY]["S"],
+        key=key,
         change=Change(message["type"], Finding.from_dict(message["finding"])),
         delivered=frozenset(item.get("delivered", {}).get("SS", [])),
+        version=version,
     )

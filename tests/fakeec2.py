@@ -94,6 +94,11 @@ class World:
     client_vpn_rules: dict[str, list[Raw]] = field(default_factory=dict)
     prefix_lists: list[Raw] = field(default_factory=list)
     prefix_list_entries: dict[str, list[Raw]] = field(default_factory=dict)
+    # Read by the path engine only.
+    network_acls: list[Raw] = field(default_factory=list)
+    egress_only_internet_gateways: list[Raw] = field(default_factory=list)
+    vpn_gateways: list[Raw] = field(default_factory=list)
+    tgw_peering_attachments: list[Raw] = field(default_factory=list)
 
     @property
     def vpc_ids(self) -> list[str]:
@@ -654,6 +659,100 @@ class WorldBuilder:
         static.append(route)
         return True
 
+    # -- what only paths read ----------------------------------------------------------------
+    def network_acl(
+        self,
+        vpc_id: str,
+        entries: Sequence[tuple[int, bool, str, bool, str, tuple[int, int] | None]],
+        *,
+        subnets: Sequence[str] = (),
+    ) -> str:
+        """A network ACL; ``entries``: (rule number, egress, protocol, allow, CIDR, port range).
+        Each subnet is moved to it (a subnet has exactly one ACL)."""
+        acl_id = self.new_id("acl")
+        for other in self.world.network_acls:
+            other["Associations"] = [a for a in other["Associations"] if a["SubnetId"] not in subnets]
+        rules = []
+        for number, egress, protocol, allow, cidr, ports in entries:
+            rule: Raw = {
+                "RuleNumber": number,
+                "Egress": egress,
+                "Protocol": protocol,
+                "RuleAction": "allow" if allow else "deny",
+                ("Ipv6CidrBlock" if _is_ipv6(cidr) else "CidrBlock"): cidr,
+            }
+            if ports is not None:
+                rule["PortRange"] = {"From": ports[0], "To": ports[1]}
+            rules.append(rule)
+        for egress in (True, False):  # EC2 lists the '*' rule as 32767
+            rules.append(
+                {
+                    "RuleNumber": 32767,
+                    "Egress": egress,
+                    "Protocol": "-1",
+                    "RuleAction": "deny",
+                    "CidrBlock": "0.0.0.0/0",
+                }
+            )
+        raw: Raw = {
+            "NetworkAclId": acl_id,
+            "VpcId": vpc_id,
+            "IsDefault": False,
+            "Entries": rules,
+            "Associations": [
+                {"NetworkAclAssociationId": self.new_id("aclassoc"), "NetworkAclId": acl_id, "SubnetId": s}
+                for s in subnets
+            ],
+            "Tags": [],
+            "OwnerId": self.world.account_id,
+        }
+        self.world.network_acls.append(raw)
+        self._by_id[acl_id] = raw
+        return acl_id
+
+    def egress_only_gateway(self, vpc_id: str) -> str:
+        gateway_id = self.new_id("eigw")
+        raw: Raw = {
+            "EgressOnlyInternetGatewayId": gateway_id,
+            "Attachments": [{"State": "attached", "VpcId": vpc_id}],
+            "Tags": [],
+        }
+        self.world.egress_only_internet_gateways.append(raw)
+        self._by_id[gateway_id] = raw
+        return gateway_id
+
+    def vpn_gateway(self, vpc_id: str | None, *, state: str = "available") -> str:
+        gateway_id = self.new_id("vgw")
+        raw: Raw = {
+            "VpnGatewayId": gateway_id,
+            "State": state,
+            "Type": "ipsec.1",
+            "AmazonSideAsn": 64512,
+            "VpcAttachments": [{"State": "attached", "VpcId": vpc_id}] if vpc_id else [],
+            "Tags": [],
+        }
+        self.world.vpn_gateways.append(raw)
+        self._by_id[gateway_id] = raw
+        return gateway_id
+
+    def tgw_peering(self, tgw_id: str, peer_tgw_id: str, peer_region: str, *, state: str = "available") -> str:
+        """A peering attachment of ``tgw_id`` (this region's) with a gateway of ``peer_region``."""
+        attachment_id = self.tgw_attachment(tgw_id, "peering", peer_tgw_id, state=state)
+        info = {"TransitGatewayId": tgw_id, "OwnerId": self.world.account_id, "Region": self.world.region}
+        peer = {"TransitGatewayId": peer_tgw_id, "OwnerId": self.world.account_id, "Region": peer_region}
+        self.world.tgw_peering_attachments.append(
+            {
+                "TransitGatewayAttachmentId": attachment_id,
+                "RequesterTgwInfo": info,
+                "AccepterTgwInfo": peer,
+                "Status": {"Code": state, "Message": state},
+                "State": state,
+                "CreationTime": CREATED,
+                "Tags": [],
+            }
+        )
+        return attachment_id
+
     # -- prefix lists and Client VPN ---------------------------------------------------------
     def prefix_list(self, name: str, cidrs: Sequence[str], *, owner: str | None = None) -> str:
         list_id = self.new_id("pl")
@@ -1075,6 +1174,35 @@ OPERATIONS: dict[str, _Op] = {
             "owner-id": _get("OwnerId"),
         },
         ids=("PrefixListIds", "PrefixListId", "InvalidPrefixListID.NotFound"),
+    ),
+    "DescribeNetworkAcls": _Op(
+        "NetworkAcls",
+        _list("network_acls"),
+        {
+            "vpc-id": _get("VpcId"),
+            "network-acl-id": _get("NetworkAclId"),
+            "association.subnet-id": _get("Associations", "SubnetId"),
+            "default": lambda r: [str(r["IsDefault"]).lower()],
+        },
+        ids=("NetworkAclIds", "NetworkAclId", "InvalidNetworkAclID.NotFound"),
+    ),
+    "DescribeEgressOnlyInternetGateways": _Op(
+        "EgressOnlyInternetGateways",
+        _list("egress_only_internet_gateways"),
+        {},
+        ids=("EgressOnlyInternetGatewayIds", "EgressOnlyInternetGatewayId", "InvalidGatewayID.NotFound"),
+    ),
+    "DescribeVpnGateways": _Op(
+        "VpnGateways",
+        _list("vpn_gateways"),
+        {"attachment.vpc-id": _get("VpcAttachments", "VpcId"), "state": _get("State")},
+        ids=("VpnGatewayIds", "VpnGatewayId", "InvalidVpnGatewayID.NotFound"),
+    ),
+    "DescribeTransitGatewayPeeringAttachments": _Op(
+        "TransitGatewayPeeringAttachments",
+        _list("tgw_peering_attachments"),
+        {"transit-gateway-id": _get("RequesterTgwInfo", "TransitGatewayId"), "state": _get("State")},
+        ids=("TransitGatewayAttachmentIds", "TransitGatewayAttachmentId", "InvalidTransitGatewayAttachmentID.NotFound"),
     ),
     "GetManagedPrefixListEntries": _Op(
         "Entries",

@@ -69,6 +69,10 @@ ACTION_PARTS: dict[str, str] = {
     A.CVPN_AUTH: "client_vpn_endpoints",
     A.PL: "prefix_lists",
     A.PL_ENTRIES: "prefix_lists",
+    A.NACLS: "network_acls",
+    A.EIGWS: "egress_only_internet_gateways",
+    A.VGWS: "vpn_gateways",
+    A.TGW_PEER: "tgw_peering_attachments",
 }
 _PL_ACTIONS = (A.PL, A.PL_ENTRIES)
 # Which table each attachment is associated with comes with the attachments (A.TGW_ATT).
@@ -340,3 +344,30 @@ CHECK_BY_ID: dict[str, CheckSpec] = {spec.id: spec for spec in REGISTRY}
 def required_actions() -> frozenset[str]:
     """Every IAM action the checks' data needs (the collector calls exactly these)."""
     return frozenset(action for spec in REGISTRY for action in spec.needs)
+
+
+# What the path engine (SPEC §7: ``vpcwatch path``, and the intents built on it) reads:
+# everything a packet's route can pass, region-wide (a path may cross any VPC).
+PATH_NEEDS: tuple[str, ...] = (
+    A.VPCS,
+    A.SUBNETS,
+    A.RTBS,
+    A.IGWS,
+    A.EIGWS,
+    A.NATS,
+    A.VGWS,
+    A.NACLS,
+    A.VPCE,
+    A.PCX,
+    A.TGW,
+    A.TGW_ATT,
+    A.TGW_PEER,
+    *_TGW_TABLE_ACTIONS,
+    *_PL_ACTIONS,
+)
+
+
+def read_actions() -> frozenset[str]:
+    """Every IAM action vpcwatch reads data with: the checks' and the path engine's (what
+    its IAM policies grant)."""
+    return required_actions() | frozenset(PATH_NEEDS)

@@ -30,7 +30,7 @@ from typing import Any
 from botocore import xform_name
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
-from chalicelib.checks import ACTION_PARTS, REGISTRY
+from chalicelib.checks import ACTION_PARTS, REGISTRY, required_actions
 from chalicelib.collect.session import (
     CallCounter,
     UnsupportedDetector,
@@ -43,10 +43,13 @@ from chalicelib.model import (
     ClientVpnAuthorizationRule,
     ClientVpnEndpoint,
     CollectionError,
+    EgressOnlyInternetGateway,
     EndpointService,
     FlowLog,
     InternetGateway,
     NatGateway,
+    NetworkAcl,
+    NetworkAclEntry,
     NetworkSnapshot,
     Peering,
     PeeringSide,
@@ -55,11 +58,13 @@ from chalicelib.model import (
     RouteTable,
     Subnet,
     TgwAttachment,
+    TgwPeeringAttachment,
     TgwRoute,
     TgwRouteTable,
     TransitGateway,
     Vpc,
     VpcEndpoint,
+    VpnGateway,
 )
 from chalicelib.states import is_gone, is_present
 
@@ -104,6 +109,7 @@ def collect_region(
     vpc_ids: Sequence[str] = (),
     page_size: int | None = None,
     checks: Collection[str] | None = None,
+    actions: Collection[str] | None = None,
 ) -> NetworkSnapshot:
     """Describe one region's VPC networking with ``ec2`` (a client for ``region``).
 
@@ -112,11 +118,15 @@ def collect_region(
     for a few checks is *lean*: it also skips what the scoped route tables do not
     reference (NAT gateways when no route targets one, ...), which keeps the re-audit
     after one route change to a handful of calls.
+    ``actions`` (IAM actions, e.g. the registry's ``PATH_NEEDS``) collects exactly their data
+    instead; without either, a collection reads what every check reads.
     ``page_size`` overrides ``PAGE_SIZE`` (clamped to each operation's allowed range).
     Raises only credential errors (``NoCredentialsError``, expired or invalid tokens).
     """
     scope = tuple(dict.fromkeys(vpc_ids))
     needs = None if checks is None else frozenset(a for spec in REGISTRY if spec.id in checks for a in spec.needs)
+    if actions is not None:
+        needs = frozenset(actions)
     run = _Run(ec2, region, page_size if page_size is not None else PAGE_SIZE, needs=needs)
     with CallCounter(ec2) as counter, UnsupportedDetector(ec2):
         snapshot = _collect(run, account_id, region, scope, frozenset(checks) if checks is not None else None)
@@ -140,6 +150,7 @@ def _by_reference(checks: frozenset[str] | None, part: str) -> bool:
 
 
 _TGW_TABLE_ACTIONS = frozenset(a for a, part in ACTION_PARTS.items() if part == "tgw_route_tables")
+_CHECK_ACTIONS = required_actions()
 
 
 def _collect(
@@ -234,6 +245,7 @@ def _collect(
 
     client_vpn_endpoints = _client_vpn_endpoints(run, scope)
     prefix_lists = _prefix_lists(run, scoped, route_tables, tgw.route_tables, lean)
+    path_parts = _path_parts(run, scope)
 
     return {
         "account_id": account_id,
@@ -252,6 +264,7 @@ def _collect(
         "tgw_route_tables": tuple(tgw.route_tables),
         "client_vpn_endpoints": tuple(client_vpn_endpoints),
         "prefix_lists": tuple(prefix_lists),
+        **path_parts,
     }
 
 
@@ -313,10 +326,12 @@ class _Run:
         return collected
 
     def wants(self, operation: str) -> bool:
-        """Whether a check that runs reads the data of ``operation``."""
-        return self.needs is None or f"ec2:{operation}" in self.needs
+        """Whether the data of ``operation`` is wanted (``needs``; None: what the checks read)."""
+        return f"ec2:{operation}" in (self.needs if self.needs is not None else _CHECK_ACTIONS)
 
-    def pages(self, operation: str, *, label: str = "", sized: bool = True, **params: Any) -> Iterator[Raw]:
+    def pages(
+        self, operation: str, *, label: str = "", sized: bool = True, paginated: bool = True, **params: Any
+    ) -> Iterator[Raw]:
         if not self.wants(operation):
             return  # no check that runs reads this data
         if self.unreachable is not None:
@@ -324,10 +339,13 @@ class _Run:
             self.record(operation, self.unreachable.code, f"not attempted: {self.unreachable.message}", label)
             return
         config = {}
-        size = self._page_size(operation) if sized else None
+        size = self._page_size(operation) if sized and paginated else None
         if size is not None:
             config["PageSize"] = size
         try:
+            if not paginated:  # one answer holds every item (DescribeVpnGateways)
+                yield getattr(self.ec2, xform_name(operation))(**params)
+                return
             paginator = self.ec2.get_paginator(xform_name(operation))
             yield from paginator.paginate(**params, PaginationConfig=config)
         except Exception as exc:
@@ -578,6 +596,39 @@ def _tgw_propagations(run: _Run, table_id: str) -> tuple[str, ...]:
         if r.get("TransitGatewayAttachmentId") and r.get("State", "enabled") == "enabled"
     )
     return tuple(dict.fromkeys(enabled))
+
+
+def _path_parts(run: _Run, scope: tuple[str, ...]) -> dict[str, Any]:
+    """What only the path engine reads: network ACLs, egress-only internet gateways, virtual
+    private gateways, TGW peering attachments (one call each; collected when asked for)."""
+    in_scope = scope or None
+    wanted = set(scope)
+    acls = [
+        _network_acl(r)
+        for r in run.query("DescribeNetworkAcls", "NetworkAcls", "NetworkAclId", filter_name="vpc-id", values=in_scope)
+    ]
+    # No VPC filter exists for egress-only internet gateways: list them, keep the scoped ones.
+    eigws = [
+        _egress_only_gateway(r) for r in run.items("DescribeEgressOnlyInternetGateways", "EgressOnlyInternetGateways")
+    ]
+    if scope:
+        eigws = [g for g in eigws if wanted.intersection(g.vpc_ids)]
+    vgw_params: dict[str, Any] = {"Filters": [{"Name": "attachment.vpc-id", "Values": list(scope)}]} if scope else {}
+    vgws = [
+        _vpn_gateway(r)
+        for page in run.pages("DescribeVpnGateways", paginated=False, **vgw_params)
+        for r in page.get("VpnGateways") or []
+    ]
+    peerings = [
+        _tgw_peering_attachment(r)
+        for r in run.items("DescribeTransitGatewayPeeringAttachments", "TransitGatewayPeeringAttachments")
+    ]
+    return {
+        "network_acls": tuple(acls),
+        "egress_only_internet_gateways": tuple(eigws),
+        "vpn_gateways": tuple(vgws),
+        "tgw_peering_attachments": tuple(peerings),
+    }
 
 
 def _client_vpn_endpoints(run: _Run, scope: tuple[str, ...]) -> list[ClientVpnEndpoint]:
@@ -840,6 +891,76 @@ def _tgw_route(raw: Raw) -> TgwRoute | None:
         route_type=str(raw.get("Type", "static")),
         state=str(raw.get("State", "active")),
         attachment_ids=tuple(dict.fromkeys(attachments)),
+    )
+
+
+def _acl_entry(raw: Raw) -> NetworkAclEntry | None:
+    cidr = raw.get("CidrBlock") or raw.get("Ipv6CidrBlock")
+    if not cidr or raw.get("RuleNumber") is None:
+        return None
+    ports = raw.get("PortRange") or {}
+    return NetworkAclEntry(
+        rule_number=int(raw["RuleNumber"]),
+        egress=bool(raw.get("Egress", False)),
+        protocol=str(raw.get("Protocol", "-1")),
+        allow=str(raw.get("RuleAction", "deny")).lower() == "allow",
+        cidr=str(cidr),
+        port_from=int(ports["From"]) if ports.get("From") is not None else None,
+        port_to=int(ports["To"]) if ports.get("To") is not None else None,
+    )
+
+
+def _network_acl(raw: Raw) -> NetworkAcl:
+    entries = (e for e in (_acl_entry(r) for r in raw.get("Entries") or []) if e is not None)
+    associated = (str(a["SubnetId"]) for a in raw.get("Associations") or [] if a.get("SubnetId"))
+    return NetworkAcl(
+        network_acl_id=str(raw.get("NetworkAclId", "")),
+        vpc_id=str(raw.get("VpcId", "")),
+        is_default=bool(raw.get("IsDefault", False)),
+        entries=tuple(entries),
+        subnet_ids=tuple(dict.fromkeys(associated)),
+        owner_id=str(raw.get("OwnerId", "")),
+        tags=_tags(raw),
+    )
+
+
+def _attached_vpcs(attachments: Any) -> tuple[str, ...]:
+    # EC2 reports attachments as attaching | attached | detaching | detached.
+    return tuple(
+        dict.fromkeys(str(a["VpcId"]) for a in attachments or [] if a.get("VpcId") and is_present(a.get("State")))
+    )
+
+
+def _egress_only_gateway(raw: Raw) -> EgressOnlyInternetGateway:
+    return EgressOnlyInternetGateway(
+        gateway_id=str(raw.get("EgressOnlyInternetGatewayId", "")),
+        vpc_ids=_attached_vpcs(raw.get("Attachments")),
+        tags=_tags(raw),
+    )
+
+
+def _vpn_gateway(raw: Raw) -> VpnGateway:
+    return VpnGateway(
+        gateway_id=str(raw.get("VpnGatewayId", "")),
+        state=str(raw.get("State", "available")),
+        vpc_ids=_attached_vpcs(raw.get("VpcAttachments")),
+        tags=_tags(raw),
+    )
+
+
+def _tgw_peering_attachment(raw: Raw) -> TgwPeeringAttachment:
+    requester = raw.get("RequesterTgwInfo") or {}
+    accepter = raw.get("AccepterTgwInfo") or {}
+    return TgwPeeringAttachment(
+        attachment_id=str(raw.get("TransitGatewayAttachmentId", "")),
+        state=str(raw.get("State", "")),
+        requester_tgw_id=str(requester.get("TransitGatewayId", "")),
+        requester_region=str(requester.get("Region", "")),
+        accepter_tgw_id=str(accepter.get("TransitGatewayId", "")),
+        accepter_region=str(accepter.get("Region", "")),
+        requester_owner_id=str(requester.get("OwnerId", "")),
+        accepter_owner_id=str(accepter.get("OwnerId", "")),
+        tags=_tags(raw),
     )
 
 

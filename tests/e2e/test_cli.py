@@ -236,3 +236,16 @@ def test_setup_with_aws_region_only(aws_env: dict[str, str], tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     env = json.loads(proc.stdout)
     assert env["AWS_REGION"] == "eu-west-1" and ":eu-west-1:" in env["ALERTS_TOPIC_ARN"]
+
+
+def test_setup_creates_the_queues_as_the_template_has_them(aws_env: dict[str, str], tmp_path: Path) -> None:
+    from chalicelib.infra import AUDIT_QUEUE_VISIBILITY_SECONDS, FAILURE_QUEUE_NAME
+
+    proc = run_cli(region_env(aws_env, tmp_path, AWS_REGION="eu-west-1"), "setup")
+    assert proc.returncode == 0, proc.stderr
+    env = json.loads(proc.stdout)
+    sqs = boto3.client("sqs", region_name="eu-west-1", endpoint_url=aws_env["AWS_ENDPOINT_URL"])
+    attributes = sqs.get_queue_attributes(QueueUrl=env["AUDIT_QUEUE_URL"], AttributeNames=["All"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == str(AUDIT_QUEUE_VISIBILITY_SECONDS)
+    assert "deadLetterTargetArn" in attributes["RedrivePolicy"]
+    assert sqs.get_queue_url(QueueName=FAILURE_QUEUE_NAME)["QueueUrl"]

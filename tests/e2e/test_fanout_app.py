@@ -133,23 +133,116 @@ def test_one_failing_message_is_the_only_batch_item_failure(org: Org, client: Cl
     assert alone == {"batchItemFailures": [{"itemIdentifier": "message-0"}, {"itemIdentifier": "message-1"}]}
 
 
-def test_post_audits_with_accounts(org: Org, client: Client) -> None:
+def post(client: Client, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = client.http.post("/audits", headers={"Content-Type": "application/json"}, body=json.dumps(body))
+    return response.status_code, json.loads(response.body)
+
+
+def queued_bodies(org: Org) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    bodies: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=org.env["AUDIT_QUEUE_URL"], MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return bodies
+        for message in batch:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=org.env["AUDIT_QUEUE_URL"], ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_post_audits_with_other_accounts_queues_them_and_answers_202(org: Org, client: Client) -> None:
+    """SPEC §4: other accounts are not audited inline (API Gateway stops waiting at 29 s):
+    one message per (account, region) on the audit queue, 202 with what was queued; the
+    workers audit them and the findings reach the store."""
     good, bad = org.members
-    deny_assume_role(bad)
-    response = client.http.post(
-        "/audits", headers={"Content-Type": "application/json"}, body=json.dumps({"accounts": [good, bad]})
+    deny_assume_role(bad)  # the API never assumes a member role: the worker will
+    regions = [REGION, "us-west-2"]
+    status, body = post(client, {"accounts": [good, bad, ACCOUNT], "regions": regions})
+    assert status == 202, body
+    expected = [{"account_id": a, "region": r} for a in (good, bad, ACCOUNT) for r in regions]
+    assert body == {"queued": expected}
+    assert queued_bodies(org) == expected  # the sweep's message form: the whole region, every check
+    assert org.findings(client, org.vpcs[good]) == []  # nothing audited inline
+
+    result = client.lambda_.invoke("audit_worker", sqs_event(client, expected[:1])).payload
+    assert result == {"batchItemFailures": []}
+    assert {f["account_id"] for f in org.findings(client, org.vpcs[good])} == {good}
+    failed = client.lambda_.invoke("audit_worker", sqs_event(client, [expected[2]])).payload
+    assert failed == {"batchItemFailures": [{"itemIdentifier": "message-0"}]}  # SQS retries, then dead-letters
+
+    # vpc_ids scope every queued audit as they scope the inline one
+    vpc = org.vpcs[good]
+    status, body = post(client, {"accounts": [good], "vpc_ids": [vpc]})
+    assert (status, body) == (202, {"queued": [{"account_id": good, "region": REGION}], "vpc_ids": [vpc]})
+    (message,) = queued_bodies(org)
+    assert (message["account_id"], message["region"], message["vpc_ids"], message["attempt"]) == (
+        good,
+        REGION,
+        [vpc],
+        0,
     )
-    assert response.status_code == 200, response.body
-    body = json.loads(response.body)
-    assert body["audit"]["accounts"] == [good, bad]
-    errors = body["audit"]["errors"]
-    assert [(e["api"], e["account_id"], e["region"], e["error"]) for e in errors] == [
-        ("sts:AssumeRole", bad, REGION, "AccessDenied")
-    ]
-    assert {f["account_id"] for f in body["findings"]} == {good}
-    assert org.vpcs[good] in {f["resource_id"] for f in body["changes"]["opened"]}
+    assert client.lambda_.invoke("audit_worker", sqs_event(client, [message])).payload == {"batchItemFailures": []}
+
     bad_body = client.http.post("/audits", headers={"Content-Type": "application/json"}, body='{"accounts": ["12"]}')
     assert bad_body.status_code == 400 and json.loads(bad_body.body)["error"].startswith("accounts")
+
+
+def test_post_audits_of_our_own_account_answers_200_with_the_audit(org: Org, client: Client) -> None:
+    for body in ({}, {"accounts": [ACCOUNT]}):
+        status, answer = post(client, body)
+        assert status == 200, answer
+        assert answer["audit"]["account_id"] == ACCOUNT and answer["audit"]["regions"] == [REGION]
+        assert {f["account_id"] for f in answer["findings"]} == {ACCOUNT}
+    assert queued_bodies(org) == []
+
+
+def test_post_audits_of_other_accounts_without_a_queue_is_refused(
+    org: Org, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUDIT_QUEUE_URL")
+    monkeypatch.setattr(app_module, "_service", None)
+    status, body = post(client, {"accounts": [org.members[0]]})
+    assert status == 503 and body["error"].startswith("accounts") and "AUDIT_QUEUE_URL" in body["error"]
+    assert org.findings(client, org.vpcs[org.members[0]]) == []
+    status, _ = post(client, {"accounts": [ACCOUNT]})  # our own account needs no queue
+    assert status == 200
+
+
+class RefusingSqs:
+    """The real SQS client, but SendMessageBatch refuses every entry for ``account``."""
+
+    def __init__(self, sqs: Any, account: str) -> None:
+        self._sqs, self._account = sqs, account
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
+        refused = [e for e in Entries if json.loads(e["MessageBody"])["account_id"] == self._account]
+        accepted = [e for e in Entries if e not in refused]
+        response = self._sqs.send_message_batch(QueueUrl=QueueUrl, Entries=accepted) if accepted else {}
+        failed = [{"Id": e["Id"], "Code": "KMS.Throttled", "SenderFault": False, "Message": "busy"} for e in refused]
+        return {"Successful": response.get("Successful", []), "Failed": failed}
+
+
+def test_post_audits_reports_what_sqs_refused(org: Org, client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    good, other = org.members
+    service = app_module.service()
+    real = service._client
+
+    def client_for(session: Any, name: str, region: str) -> Any:
+        made = real(session, name, region)
+        return RefusingSqs(made, other) if name == "sqs" else made
+
+    monkeypatch.setattr(service, "_client", client_for)
+    status, body = post(client, {"accounts": [good, other]})
+    assert status == 202, body
+    assert body["queued"] == [{"account_id": good, "region": REGION}]
+    errors = [(e["api"], e["account_id"], e["region"], e["error"]) for e in body["errors"]]
+    assert errors == [("sqs:SendMessage", other, REGION, "KMS.Throttled")]
+    assert [b["account_id"] for b in queued_bodies(org)] == [good]
+    status, body = post(client, {"accounts": [other]})
+    assert status == 503 and body["errors"][0]["account_id"] == other and body["error"].startswith("accounts")
 
 
 def test_a_member_account_event_is_audited_in_that_account(org: Org, client: Client) -> None:
@@ -227,3 +320,23 @@ def test_cfn_lint_accepts_the_member_role_template() -> None:
     cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
     proc = subprocess.run([cfn_lint, str(ROOT / "member-role.json")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_sweep_whose_pairs_sqs_refused_fails_so_lambda_retries_it(
+    org: Org, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.service import SweepIncompleteError
+
+    _, other = org.members
+    service = app_module.service()
+    real = service._client
+
+    def client_for(session: Any, name: str, region: str) -> Any:
+        made = real(session, name, region)
+        return RefusingSqs(made, other) if name == "sqs" else made
+
+    monkeypatch.setattr(service, "_client", client_for)
+    event = client.events.generate_cw_event("Scheduled Event", "aws.events", {}, [])
+    with pytest.raises(SweepIncompleteError, match=f"1 audit\\(s\\) not enqueued: {other}/{REGION}"):
+        client.lambda_.invoke("scheduled_sweep", event)
+    assert sorted(b["account_id"] for b in queued_bodies(org)) == sorted([ACCOUNT, org.members[0]])

@@ -9,13 +9,20 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.events import EVENT_NAMES
-from chalicelib.infra import FUNCTIONS
+from chalicelib.infra import (
+    ASYNC_FUNCTIONS,
+    AUDIT_QUEUE_VISIBILITY_SECONDS,
+    FAILURE_QUEUE_NAME,
+    FUNCTIONS,
+    WORKER_TIMEOUT_SECONDS,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,3 +101,68 @@ def test_role_policies_are_the_policy_file_with_partition_templates(template: tu
 
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+@pytest.fixture(scope="module")
+def deployed(template: tuple[Path, dict[str, Any]], monkeypatch_module: None) -> dict[str, Any]:
+    """The resources CloudFormation creates: the packaged template through the SAM
+    transform (as CloudFormation and cfn-lint apply it; code at a stand-in S3 location)."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    document = json.loads(json.dumps(template[1]))
+    for resource in document["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://bucket/deployment.zip"
+    return dict(transform(document, {}, NoManagedPolicies())["Resources"])
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the transform resolves pseudo parameters
+        yield
+
+
+def test_failures_of_asynchronous_functions_reach_the_failure_queue(deployed: dict[str, Any]) -> None:
+    """Lambda retries a failed asynchronous invocation (slack_forwarder's failed post, an
+    event or sweep that raised) twice, then sends it to the failure queue; EventBridge and
+    SNS send what they could not deliver there too; the roles may send to it."""
+    queue = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    assert deployed["FailureQueue"]["Properties"]["QueueName"] == FAILURE_QUEUE_NAME
+    configs = {
+        r["Properties"]["FunctionName"]["Ref"]: r["Properties"]
+        for r in deployed.values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+    }
+    assert set(configs) == set(ASYNC_FUNCTIONS)
+    for function, config in configs.items():
+        assert config["DestinationConfig"] == {"OnFailure": {"Destination": queue}}, function
+        assert config["MaximumRetryAttempts"] == 2 and config["Qualifier"] == "$LATEST", function
+    rules = {name: r for name, r in deployed.items() if r["Type"] == "AWS::Events::Rule"}
+    assert len(rules) == 2 and all(
+        r["Properties"]["Targets"][0]["DeadLetterConfig"] == {"Arn": queue} for r in rules.values()
+    )
+    (subscription,) = [r for r in deployed.values() if r["Type"] == "AWS::SNS::Subscription"]
+    assert subscription["Properties"]["Endpoint"] == {"Fn::GetAtt": ["SlackForwarder", "Arn"]}
+    assert subscription["Properties"]["RedrivePolicy"] == {"deadLetterTargetArn": queue}
+    (policy,) = [r for r in deployed.values() if r["Type"] == "AWS::SQS::QueuePolicy"]
+    sources = [
+        s["Condition"]["ArnEquals"]["aws:SourceArn"] for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert sources == [[{"Fn::GetAtt": [name, "Arn"]} for name in sorted(rules)], {"Ref": "AlertsTopic"}]
+    role = deployed[deployed["SlackForwarder"]["Properties"]["Role"]["Fn::GetAtt"][0]]
+    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    sends = [s["Resource"] for s in statements if s["Action"] == ["sqs:SendMessage"]]
+    assert sends == [{"Fn::Sub": f"arn:${{AWS::Partition}}:sqs:*:*:{FAILURE_QUEUE_NAME}"}]
+
+
+def test_the_worker_takes_one_message_per_invocation_within_its_timeout(deployed: dict[str, Any]) -> None:
+    (mapping,) = [r["Properties"] for r in deployed.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mapping["BatchSize"] == 1 and mapping["FunctionName"] == {"Ref": "AuditWorker"}
+    assert deployed["AuditWorker"]["Properties"]["Timeout"] == WORKER_TIMEOUT_SECONDS
+    visibility = deployed["AuditQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility == AUDIT_QUEUE_VISIBILITY_SECONDS >= 6 * WORKER_TIMEOUT_SECONDS

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -29,9 +30,11 @@ class Deployed:
     lab: Lab
     env: dict[str, str]
     capture_url: str
+    dedupe_keys: list[str] = field(default_factory=list)  # of every message delivered, in order
 
     def messages(self) -> list[tuple[str, str, str]]:
-        """(type, check, resource) of every SNS message delivered since the last call."""
+        """(type, check, resource) of every SNS message delivered since the last call; each
+        carries its dedupe key (finding id # state version), kept in ``dedupe_keys``."""
         sqs = boto3.client("sqs", region_name=REGION)
         seen: list[tuple[str, str, str]] = []
         while True:
@@ -43,6 +46,9 @@ class Deployed:
                 default = json.loads(envelope["Message"])
                 finding = default["finding"]
                 assert envelope["MessageAttributes"]["type"]["Value"] == default["type"]
+                key = envelope["MessageAttributes"]["dedupe_key"]["Value"]
+                assert re.fullmatch(rf"{finding['id']}#[1-9][0-9]*", key), key
+                self.dedupe_keys.append(key)
                 seen.append((default["type"], finding["check"], finding["resource_id"]))
                 sqs.delete_message(QueueUrl=self.capture_url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -203,7 +209,7 @@ def test_a_failed_publish_is_delivered_by_the_next_run(deployed: Deployed, clien
             failures["left"] -= 1
             from botocore.exceptions import ClientError
 
-            raise ClientError({"Error": {"Code": "InternalError", "Message": "try later"}}, "Publish")
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "try later"}}, "PublishBatch")
 
     # A run publishes its own changes ten to a PublishBatch: the first call fails.
     for operation in ("Publish", "PublishBatch"):
@@ -216,6 +222,7 @@ def test_a_failed_publish_is_delivered_by_the_next_run(deployed: Deployed, clien
     assert second["changes"] == {"opened": [], "resolved": [], "reopened": []}
     retried = deployed.messages()  # the ones that failed, and only those
     assert sorted(delivered + retried) == sorted(opened)
+    assert len(set(deployed.dedupe_keys)) == len(deployed.dedupe_keys) == len(opened)  # each change once
 
 
 def test_racing_audits_announce_each_change_once(deployed: Deployed, client: Client) -> None:
@@ -371,6 +378,61 @@ def test_slack_forwarder_posts_to_the_webhook_from_ssm(
         server.shutdown()
     assert len(received) == 1 and received[0]["blocks"]
     assert default["finding"]["resource_id"] in json.dumps(received[0])
+
+
+def test_a_failed_slack_post_raises_so_lambda_retries_then_dead_letters(
+    deployed: Deployed, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The webhook answers 500: the handler raises (never reports success), so Lambda
+    retries the SNS event and then sends it to the failure queue (its on-failure
+    destination, tests/unit/test_infra.py and tests/e2e/test_package.py)."""
+    import http.server
+
+    from chalicelib.notify import SlackDeliveryError
+
+    class Broken(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b"internal_error")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/services/T0/B0/secret"
+    boto3.client("ssm", region_name=REGION).put_parameter(Name="/vpcwatch/slack", Value=url, Type="SecureString")
+    monkeypatch.setenv("SLACK_WEBHOOK_PARAM", "/vpcwatch/slack")
+    monkeypatch.setattr(app_module, "_service", None)
+    default = {"type": "finding.opened", "finding": post_audit(client)["findings"][0]}
+    event = client.events.generate_sns_event(message=json.dumps(default), subject="vpcwatch")
+    try:
+        with pytest.raises(SlackDeliveryError, match="HTTP 500") as raised:
+            client.lambda_.invoke("slack_forwarder", event)
+    finally:
+        server.shutdown()
+    assert "secret" not in str(raised.value)  # the webhook URL is never in the error
+
+
+def test_policy_from_an_ssm_parameter_under_the_granted_path(
+    deployed: Deployed, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SPEC §2: POLICY may name an SSM parameter; the functions may read those under
+    /vpcwatch/ (tests/unit/test_infra.py), and a parameter that cannot be read is an error
+    that names the path the policy grants."""
+    from chalicelib.infra import POLICY_PARAMETER
+    from chalicelib.settings import SettingsError
+
+    policy = "severity:\n  vpc-flow-logs-enabled: CRITICAL\n"
+    boto3.client("ssm", region_name=REGION).put_parameter(Name=POLICY_PARAMETER, Value=policy, Type="String")
+    monkeypatch.setenv("POLICY", POLICY_PARAMETER)
+    monkeypatch.setattr(app_module, "_service", None)
+    flow = [f for f in post_audit(client)["findings"] if f["check"] == "vpc-flow-logs-enabled"]
+    assert flow and {f["severity"] for f in flow} == {"CRITICAL"}
+    with pytest.raises(SettingsError, match="/vpcwatch/"):
+        app_module._read_parameter("/vpcwatch/no-such-policy")
 
 
 def test_security_hub_export_rides_the_outbox(

@@ -302,8 +302,9 @@ def test_publish_batch_sends_what_publish_sends(region: Region) -> None:
     outcome = region.service.audit_and_notify()
     changes = list(outcome.changes) * 6  # twelve: two requests
     region.requests.calls.clear()
-    ids = publish_batch(region.service.sns, region.service.settings.alerts_topic_arn, changes)
-    assert all(ids) and len(set(ids)) == 12
+    keyed = [(change, f"{change.finding.id}#{n}") for n, change in enumerate(changes)]
+    results = publish_batch(region.service.sns, region.service.settings.alerts_topic_arn, keyed)
+    assert all(r.ok for r in results) and len({r.message_id for r in results}) == 12
     assert region.requests.calls == {"sns:PublishBatch": 2}
-    kwargs = sns_message(changes[0])
+    kwargs = sns_message(*keyed[0])
     assert json.loads(json.loads(kwargs["Message"])["default"])["type"] == changes[0].type

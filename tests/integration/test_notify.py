@@ -95,7 +95,7 @@ def receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
 
 def test_sqs_subscriber_gets_the_default_json_and_the_attributes(topic: Topic) -> None:
     change = make_change()
-    message_id = notify.publish(topic.sns, topic.arn, change)
+    message_id = notify.publish(topic.sns, topic.arn, change, f"{change.finding.id}#1")
 
     [envelope] = receive_all(topic.sqs, topic.all_url)
     assert envelope["Type"] == "Notification"
@@ -107,6 +107,7 @@ def test_sqs_subscriber_gets_the_default_json_and_the_attributes(topic: Topic) -
         "severity": {"Type": "String", "Value": "HIGH"},
         "check": {"Type": "String", "Value": "connected-cidrs-non-overlapping"},
         "type": {"Type": "String", "Value": OPENED},
+        "dedupe_key": {"Type": "String", "Value": f"{change.finding.id}#1"},
     }
 
 
@@ -119,7 +120,7 @@ def test_filter_policy_lets_only_high_and_critical_through(topic: Topic) -> None
         make_change(OPENED, Severity.INFORMATIONAL, "vpc-info"),
     ]
     for change in changes:
-        notify.publish(topic.sns, topic.arn, change)
+        notify.publish(topic.sns, topic.arn, change, f"{change.finding.id}#1")
 
     def received(url: str) -> list[tuple[str, str]]:
         return sorted(
@@ -131,10 +132,25 @@ def test_filter_policy_lets_only_high_and_critical_through(topic: Topic) -> None
     assert len(received(topic.all_url)) == len(changes)
 
 
+def test_publish_batch_delivers_each_change_with_its_dedupe_key_and_filters_apply(topic: Topic) -> None:
+    changes = [
+        make_change(OPENED, severity, f"vpc-{n}") for n, severity in enumerate([Severity.HIGH, Severity.LOW] * 7)
+    ]
+    keyed = [(change, f"{change.finding.id}#{n + 1}") for n, change in enumerate(changes)]
+    results = notify.publish_batch(topic.sns, topic.arn, keyed)
+    assert all(r.ok for r in results)
+    everything = receive_all(topic.sqs, topic.all_url)
+    keys = {b["MessageAttributes"]["dedupe_key"]["Value"]: json.loads(b["Message"]) for b in everything}
+    assert keys == {key: change.to_message() for change, key in keyed}
+    assert len(receive_all(topic.sqs, topic.severe_url)) == 7  # the HIGH ones only
+    missing = topic.arn.replace("vpcwatch-alerts", "no-such-topic")
+    assert not any(r.ok for r in notify.publish_batch(topic.sns, missing, keyed[:3]))
+
+
 def test_publish_raises_when_sns_refuses(topic: Topic) -> None:
     missing = topic.arn.replace("vpcwatch-alerts", "no-such-topic")
     with pytest.raises(ClientError):
-        notify.publish(topic.sns, missing, make_change())
+        notify.publish(topic.sns, missing, make_change(), "vw-x#1")
 
 
 # ---------------------------------------------------------------------------------
@@ -204,7 +220,7 @@ def lambda_event(*messages: str) -> dict[str, Any]:
 
 def test_forward_to_slack_posts_block_kit(topic: Topic, webhook: Webhook) -> None:
     # The whole path: publish, take what a subscriber receives, forward it.
-    notify.publish(topic.sns, topic.arn, make_change())
+    notify.publish(topic.sns, topic.arn, make_change(), "vw-x#1")
     [envelope] = receive_all(topic.sqs, topic.all_url)
     event = lambda_event(envelope["Message"], "not for us")
 

@@ -45,11 +45,13 @@ from chalicelib.policy import Policy
 from chalicelib.store import (
     INDEXES,
     MAX_ITEM_BYTES,
+    NOTHING_ANNOUNCED,
     Coverage,
     FindingStore,
     OutboxEntry,
     StoreConflictError,
     create_table,
+    item_finding,
     resource_vpc_map,
     transition,
 )
@@ -328,6 +330,55 @@ def test_suppression_is_silent_and_leaving_it_is_an_opening(store: FindingStore,
     assert announced == {OPENED: 2, RESOLVED: 1}
 
 
+def test_a_finding_resolved_while_suppressed_comes_back_opened(store: FindingStore, dynamodb: Any) -> None:
+    """Suppression is never announced, so a finding resolved while suppressed was resolved
+    silently: when it comes back, nobody heard it resolve (nor, first seen suppressed,
+    open), so it is announced opened, not reopened. Each story in a region of its own."""
+
+    def story(region: str, steps: list[tuple[str, ...]]) -> list[str | None]:
+        """Each step: "open", "suppressed" or "gone"; the change each audit announced."""
+        found = finding("tgw-auto-accept-disabled", "tgw-1", region=region)
+        said: list[str | None] = []
+        for hour, step in enumerate(steps):
+            result = audit(
+                [found] if step == ("open",) else [],
+                [suppress(found)] if step == ("suppressed",) else [],
+                snapshots=[snapshot(region)],
+            )
+            changes = kinds(store.reconcile(result, T0 + dt.timedelta(hours=hour)))
+            said.append(changes.get(found.id))
+        return said
+
+    open_, suppressed, gone = ("open",), ("suppressed",), ("gone",)
+    # First seen suppressed, resolved silently, back: never heard of, so opened.
+    assert story("eu-west-1", [suppressed, gone, open_]) == [None, None, OPENED]
+    # Heard open, then suppressed and resolved silently: nobody heard it resolve, so a
+    # "reopened" would announce a resolution they never saw: opened, as leaving suppression is.
+    assert story("eu-west-2", [open_, suppressed, gone, open_]) == [OPENED, None, None, OPENED]
+    # Heard resolved: it comes back reopened, suppressed in between or not.
+    assert story("eu-west-3", [open_, gone, open_]) == [OPENED, RESOLVED, REOPENED]
+    assert story("eu-north-1", [open_, gone, suppressed, gone, open_]) == [OPENED, RESOLVED, None, None, REOPENED]
+    outbox = Counter(i["type"]["S"] for i in raw_items(dynamodb, "outbox"))
+    assert outbox == {OPENED: 5, RESOLVED: 2, REOPENED: 2}
+    # The FINDING shape is unchanged: what was announced is kept on the item only.
+    (item,) = [i for i in raw_items(dynamodb, "finding") if i["region"]["S"] == "eu-north-1"]
+    assert item["announced"] == {"S": REOPENED}
+    assert "announced" not in item_finding(item).to_dict()
+
+
+def test_findings_stored_before_announcements_were_kept_behave_as_before(store: FindingStore, dynamodb: Any) -> None:
+    """An item without ``announced`` (written by an older version): RESOLVED -> OPEN is a
+    reopening, as it always was; an OPEN one is known to have been announced."""
+    store.reconcile(audit([FLOW, TGW]), T0)
+    store.reconcile(audit([]), T1)
+    for finding_id in (FLOW.id, TGW.id):
+        dynamodb.update_item(TableName=TABLE, Key={"id": {"S": finding_id}}, UpdateExpression="REMOVE announced")
+    assert kinds(store.reconcile(audit([FLOW]), T2)) == {FLOW.id: REOPENED}
+    store.reconcile(audit([FLOW], [suppress(TGW)]), T3)  # TGW: RESOLVED -> SUPPRESSED, still unknown
+    item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": TGW.id}})["Item"]
+    assert "announced" not in item
+
+
 def test_reconcile_reads_with_one_query_per_region_and_batched_gets(store: FindingStore, dynamodb: Any) -> None:
     many = [finding("tgw-auto-accept-disabled", f"tgw-{i}") for i in range(150)]
     store.reconcile(audit(many[:120]), T0)
@@ -480,6 +531,61 @@ def test_pending_pages_through_more_than_limit(store: FindingStore) -> None:
     store.reconcile(audit([finding("tgw-auto-accept-disabled", f"tgw-{i}") for i in range(7)]), T0)
     assert len(store.pending(limit=3, now=T0)) == 3
     assert len(store.pending(limit=10, now=T0)) == 4
+
+
+def test_a_page_is_claimed_in_one_request_and_a_contended_one_entry_by_entry(
+    store: FindingStore, dynamodb: Any
+) -> None:
+    many = [finding("tgw-auto-accept-disabled", f"tgw-{i}") for i in range(7)]
+    store.reconcile(audit(many), T0)
+    calls: Counter[str] = Counter()
+    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.update([model.name]))
+    first = store.pending(now=T0)
+    assert len(first) == 7
+    assert calls == {"Query": 1, "TransactWriteItems": 1}
+    store.mark_sent_many(first)
+    assert calls["TransactWriteItems"] == 2 and store.pending(now=T4) == []  # one claim, one marking sent
+    sent = raw_items(dynamodb, "outbox")
+    assert len(sent) == 7 and all("outbox" not in i and "due" not in i for i in sent)
+    assert all("expiration" in i and "sent_at" in i and "message" in i for i in sent)
+
+    # Another caller claims two of the page between our query and our claim: the
+    # transaction is cancelled as a whole, and we claim the five left one at a time.
+    store.reconcile(audit([]), T1)  # seven resolutions to announce
+    rival = FindingStore(TABLE, boto3.client("dynamodb", region_name=REGION))
+    stolen: list[str] = []
+
+    def rival_first(params: dict[str, Any], **kwargs: Any) -> None:
+        if not stolen:
+            entries = rival.pending(limit=2, now=T1)
+            stolen.extend(e.key for e in entries)
+
+    dynamodb.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", rival_first)
+    calls.clear()
+    mine = store.pending(now=T1)
+    assert len(stolen) == 2 and len(mine) == 5 and not {e.key for e in mine} & set(stolen)
+    assert calls == {"Query": 1, "TransactWriteItems": 1, "UpdateItem": 7}
+    assert store.pending(now=T1) == []
+
+
+def test_each_entry_knows_the_state_version_it_announces(store: FindingStore, dynamodb: Any) -> None:
+    store.reconcile(audit([FLOW]), T0)  # version 1: opened
+    store.reconcile(audit([FLOW, TGW]), T1)  # seen again: not written; TGW opened in the same transaction
+    store.reconcile(audit([TGW]), T2)  # version 2 (or 3, when T1 refreshed it): resolved
+    version = int(dynamodb.get_item(TableName=TABLE, Key={"id": {"S": FLOW.id}})["Item"]["version"]["N"])
+    entries = [e for e in store.pending(now=T2) if e.change.finding.id == FLOW.id]
+    assert version > 1
+    assert [(e.change.type, e.version, e.dedupe_key) for e in entries] == [
+        (OPENED, 1, f"{FLOW.id}#1"),
+        (RESOLVED, version, f"{FLOW.id}#{version}"),
+    ]
+    # An entry written before ``version`` was kept takes it from its id.
+    item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": entries[1].key}})["Item"]
+    del item["version"]
+    item["due"] = {"S": iso(T2)}
+    dynamodb.put_item(TableName=TABLE, Item=item)
+    (legacy,) = store.pending(now=T2 + dt.timedelta(minutes=1))  # the others are still claimed
+    assert legacy.dedupe_key == f"{FLOW.id}#{version}"
 
 
 # ---------------------------------------------------------------------------------
@@ -869,32 +975,57 @@ NOW = iso(T1)
 SEEN = replace(FLOW, first_seen=iso(T0), last_seen=iso(T0))
 
 
+GONE = replace(SEEN, status="RESOLVED", resolved_at=iso(T0))
+NONE = NOTHING_ANNOUNCED
+
+
 @pytest.mark.parametrize(
-    ("current", "observed", "change", "status"),
+    ("current", "announced", "observed", "change", "status", "heard"),
     [
-        (None, FLOW, OPENED, "OPEN"),
-        (None, suppress(FLOW), None, "SUPPRESSED"),
-        (None, None, None, None),
-        (SEEN, FLOW, None, "OPEN"),
-        (SEEN, suppress(FLOW), None, "SUPPRESSED"),
-        (SEEN, None, RESOLVED, "RESOLVED"),
-        (suppress(SEEN), FLOW, OPENED, "OPEN"),
-        (suppress(SEEN), suppress(FLOW), None, "SUPPRESSED"),
-        (suppress(SEEN), None, None, "RESOLVED"),
-        (replace(SEEN, status="RESOLVED", resolved_at=iso(T0)), FLOW, REOPENED, "OPEN"),
-        (replace(SEEN, status="RESOLVED", resolved_at=iso(T0)), suppress(FLOW), None, "SUPPRESSED"),
-        (replace(SEEN, status="RESOLVED", resolved_at=iso(T0)), None, None, None),
-        (replace(SEEN, last_seen=iso(T2)), None, None, None),  # a newer audit saw it
-        (replace(SEEN, status="RESOLVED", resolved_at=iso(T2)), FLOW, None, None),  # a newer one resolved it
+        (None, None, FLOW, OPENED, "OPEN", OPENED),
+        (None, None, suppress(FLOW), None, "SUPPRESSED", NONE),
+        (None, None, None, None, None, None),
+        (SEEN, OPENED, FLOW, None, "OPEN", OPENED),
+        (SEEN, OPENED, suppress(FLOW), None, "SUPPRESSED", OPENED),
+        (SEEN, REOPENED, None, RESOLVED, "RESOLVED", RESOLVED),
+        (SEEN, None, suppress(FLOW), None, "SUPPRESSED", OPENED),  # older item: OPEN was announced
+        (suppress(SEEN), NONE, FLOW, OPENED, "OPEN", OPENED),
+        (suppress(SEEN), RESOLVED, FLOW, OPENED, "OPEN", OPENED),  # leaving suppression is an opening
+        (suppress(SEEN), NONE, suppress(FLOW), None, "SUPPRESSED", NONE),
+        (suppress(SEEN), NONE, None, None, "RESOLVED", NONE),  # resolved silently
+        (suppress(SEEN), OPENED, None, None, "RESOLVED", OPENED),  # resolved silently
+        (GONE, RESOLVED, FLOW, REOPENED, "OPEN", REOPENED),  # they heard it resolve
+        (GONE, NONE, FLOW, OPENED, "OPEN", OPENED),  # suppressed, resolved, back: never heard open
+        (GONE, OPENED, FLOW, OPENED, "OPEN", OPENED),  # heard open, resolution silent
+        (GONE, REOPENED, FLOW, OPENED, "OPEN", OPENED),
+        (GONE, None, FLOW, REOPENED, "OPEN", REOPENED),  # older item: as it always was
+        (GONE, RESOLVED, suppress(FLOW), None, "SUPPRESSED", RESOLVED),
+        (GONE, RESOLVED, None, None, None, None),
+        (replace(SEEN, last_seen=iso(T2)), OPENED, None, None, None, None),  # a newer audit saw it
+        (
+            replace(SEEN, status="RESOLVED", resolved_at=iso(T2)),
+            RESOLVED,
+            FLOW,
+            None,
+            None,
+            None,
+        ),  # a newer one resolved it
     ],
 )
-def test_transition(current: Finding | None, observed: Finding | None, change: str | None, status: str | None) -> None:
-    step = transition(current, observed, NOW)
+def test_transition(
+    current: Finding | None,
+    announced: str | None,
+    observed: Finding | None,
+    change: str | None,
+    status: str | None,
+    heard: str | None,
+) -> None:
+    step = transition(current, observed, NOW, announced)
     if status is None:
         assert step is None
         return
     assert step is not None
-    assert (step.change, step.finding.status) == (change, status)
+    assert (step.change, step.finding.status, step.announced) == (change, status, heard)
     assert step.finding.first_seen == (current.first_seen if current else NOW)
     assert step.finding.resolved_at == (NOW if status == "RESOLVED" else None)
     assert step.finding.reason == ("policy exemption: sandbox" if status == "SUPPRESSED" else None)

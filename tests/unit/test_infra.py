@@ -1,9 +1,11 @@
 """Deployment as data: the merge template matches the store, the hand-written IAM
 policies grant exactly what the check registry and the service declare, scoped to the
-one table, topic, queue, parameter and member role, and the member role template grants
-exactly the registry's read-only actions to the auditor that presents the external id.
-Every ARN names its partition as ${AWS::Partition}, never a hard-coded `aws`."""
+one table, topic, queues, parameter path and member role, and the member role template
+grants exactly the registry's read-only actions to the auditor that presents the external
+id. Every asynchronously invoked function sends what it failed to process to the failure
+queue. Every ARN names its partition as ${AWS::Partition}, never a hard-coded `aws`."""
 
+import fnmatch
 import json
 import subprocess
 import sys
@@ -12,12 +14,20 @@ from typing import Any
 
 import pytest
 
-from chalicelib.checks import required_actions
+from chalicelib.checks import read_actions
 from chalicelib.infra import (
+    ASYNC_FUNCTIONS,
+    AUDIT_QUEUE_VISIBILITY_SECONDS,
     EVENT_LOOKUP_ACTIONS,
+    EVENT_RULES,
+    FAILURE_QUEUE_NAME,
+    FUNCTIONS,
     MEMBER_ROLE_ARN,
     MEMBER_ROLE_NAME,
+    POLICY_PARAMETER,
     SERVICE_ACTIONS,
+    SLACK_PARAMETER,
+    WORKER_TIMEOUT_SECONDS,
     member_role_actions,
     render,
     render_member_role,
@@ -33,7 +43,8 @@ SCOPED = {  # resource -> the ARNs its actions may touch (Fn::Sub templates)
     "table": {f"arn:{P}:dynamodb:*:*:table/{TABLE_NAME}", f"arn:{P}:dynamodb:*:*:table/{TABLE_NAME}/index/*"},
     "topic": {f"arn:{P}:sns:*:*:{TOPIC_NAME}"},
     "queue": {f"arn:{P}:sqs:*:*:{QUEUE_NAME}"},
-    "parameter": {f"arn:{P}:ssm:*:*:parameter/vpcwatch/slack-webhook-url"},
+    "failures": {f"arn:{P}:sqs:*:*:{FAILURE_QUEUE_NAME}"},  # send only: Lambda's on-failure destination
+    "parameter": {f"arn:{P}:ssm:*:*:parameter/vpcwatch/*"},  # the Slack webhook URL and a POLICY parameter
     "member_role": {MEMBER_ROLE_ARN},
     "securityhub": {f"arn:{P}:securityhub:*:*:product/*/default"},  # the private integration's product
 }
@@ -80,7 +91,7 @@ def test_template_table_is_the_store_table() -> None:
 @pytest.mark.parametrize("stage", STAGES)
 def test_policy_grants_exactly_the_declared_actions(stage: str) -> None:
     granted = {a for s in _statements(stage) for a in _as_list(s["Action"])}
-    declared = set(required_actions()) | {a for actions in SERVICE_ACTIONS.values() for a in actions}
+    declared = set(read_actions()) | {a for actions in SERVICE_ACTIONS.values() for a in actions}
     assert granted == declared
 
 
@@ -92,10 +103,9 @@ def test_policy_is_least_privilege(stage: str) -> None:
         resources = _resources(statement)
         assert not any(a.endswith("*") for a in actions), actions  # no wildcard actions at all
         services = {a.split(":")[0] for a in actions}
-        for kind, arns in SCOPED.items():
-            if set(actions) <= set(SERVICE_ACTIONS[kind]):
-                assert resources == arns, statement["Sid"]
-                break
+        kinds = [kind for kind in SCOPED if set(actions) <= set(SERVICE_ACTIONS[kind])]
+        if kinds:  # a scoped resource's actions: on exactly that resource
+            assert [k for k in kinds if resources == SCOPED[k]], (statement["Sid"], resources)
         else:
             if services <= READ_ONLY_SERVICES:
                 assert all(a.split(":")[1].startswith(READ_ONLY_PREFIXES) for a in actions), statement["Sid"]
@@ -166,6 +176,71 @@ def test_worker_reports_partial_batch_failures() -> None:
     assert worker["Properties"]["ScalingConfig"]["MaximumConcurrency"] >= 2  # the least SQS allows
 
 
+@pytest.mark.parametrize("stage", STAGES)
+def test_worker_audits_one_pair_per_invocation_within_its_timeout(stage: str) -> None:
+    """One message per invocation, so the timeout bounds one (account, region) audit; the
+    queue hides a message six times that long (Lambda's SQS guide)."""
+    import app
+
+    assert app.AUDIT_BATCH_SIZE == 1
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    timeout = config["stages"][stage]["lambda_functions"]["audit_worker"]["lambda_timeout"]
+    assert timeout == WORKER_TIMEOUT_SECONDS
+    queue = json.loads(render())["Resources"]["AuditQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] == AUDIT_QUEUE_VISIBILITY_SECONDS == 6 * timeout <= 12 * 3600
+
+
+def test_every_asynchronous_function_sends_its_failures_to_the_failure_queue() -> None:
+    resources = json.loads(render())["Resources"]
+    queue = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    assert resources["FailureQueue"]["Type"] == "AWS::SQS::Queue"
+    assert resources["FailureQueue"]["Properties"]["QueueName"] == FAILURE_QUEUE_NAME
+    assert "FifoQueue" not in resources["FailureQueue"]["Properties"]  # destinations take standard queues only
+    assert set(ASYNC_FUNCTIONS) == {"OnNetworkChange", "ScheduledSweep", "SlackForwarder"}
+    for function in FUNCTIONS:
+        config = resources[function]["Properties"].get("EventInvokeConfig")
+        if function not in ASYNC_FUNCTIONS:  # invoked synchronously (SQS poller, API Gateway)
+            assert config is None, function
+            continue
+        assert config["DestinationConfig"] == {"OnFailure": {"Type": "SQS", "Destination": queue}}, function
+        assert config["MaximumRetryAttempts"] == 2, function  # Lambda retries, then the queue
+    events = {f: resources[f]["Properties"]["Events"] for f in ASYNC_FUNCTIONS}
+    assert events["OnNetworkChange"]["OnNetworkChangeEvent"]["Properties"]["DeadLetterConfig"] == {"Arn": queue}
+    assert events["ScheduledSweep"]["ScheduledSweepEvent"]["Properties"]["DeadLetterConfig"] == {"Arn": queue}
+    subscription = events["SlackForwarder"]["SlackForwarderSnsSubscription"]["Properties"]
+    assert subscription["RedrivePolicy"] == {"deadLetterTargetArn": queue}
+    policy = resources["FailureQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "FailureQueue"}]
+    senders = {
+        s["Principal"]["Service"]: s["Condition"]["ArnEquals"]["aws:SourceArn"]
+        for s in policy["PolicyDocument"]["Statement"]
+    }
+    assert senders == {
+        "events.amazonaws.com": [{"Fn::GetAtt": [rule, "Arn"]} for rule in EVENT_RULES],
+        "sns.amazonaws.com": {"Ref": "AlertsTopic"},
+    }
+    assert all(
+        s["Action"] == "sqs:SendMessage" and s["Resource"] == queue for s in policy["PolicyDocument"]["Statement"]
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_functions_may_read_the_slack_and_policy_parameters(stage: str) -> None:
+    """SPEC §2: POLICY may name an SSM parameter; the policies grant ssm:GetParameter on
+    parameters under /vpcwatch/ (the Slack webhook URL, the suggested /vpcwatch/policy)."""
+    (statement,) = [s for s in _statements(stage) if "ssm:GetParameter" in _as_list(s["Action"])]
+    (pattern,) = _resources(statement)
+    arn = pattern.replace(P, "aws")
+
+    def readable(name: str) -> bool:
+        return fnmatch.fnmatchcase(f"arn:aws:ssm:us-east-1:123456789012:parameter{name}", arn)
+
+    assert readable(SLACK_PARAMETER) and readable(POLICY_PARAMETER) and readable("/vpcwatch/policies/prod")
+    assert not readable("/other-app/secret") and not readable("/vpcwatchful/x")
+    variables = json.loads(render())["Resources"]["SlackForwarder"]["Properties"]["Environment"]["Variables"]
+    assert readable(variables["SLACK_WEBHOOK_PARAM"])
+
+
 # -- the member role (member-role.json) ------------------------------------------------
 
 
@@ -183,7 +258,7 @@ def test_member_role_grants_exactly_the_registry_read_only_actions() -> None:
     role = _member_role()["Resources"]["MemberRole"]["Properties"]
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     granted = {a for s in statements for a in _as_list(s["Action"])}
-    expected = set(required_actions()) | set(EVENT_LOOKUP_ACTIONS) | {"sts:GetCallerIdentity", "ec2:DescribeRegions"}
+    expected = set(read_actions()) | set(EVENT_LOOKUP_ACTIONS) | {"sts:GetCallerIdentity", "ec2:DescribeRegions"}
     assert granted == expected
     for statement in statements:
         assert statement["Effect"] == "Allow" and statement["Resource"] == "*"

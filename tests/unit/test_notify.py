@@ -13,6 +13,7 @@ from chalicelib.model import OPENED, REOPENED, RESOLVED, Change, Finding, Severi
 
 TYPES = (OPENED, RESOLVED, REOPENED)
 URL = "https://hooks.slack.com/services/T0000/B0000/s3cr3t-t0ken"
+KEY = "vw-0123456789abcdef01234567#3"  # the dedupe key of the change's state version
 
 
 def make_finding(**overrides: Any) -> Finding:
@@ -46,7 +47,7 @@ def change_of(change_type: str, **overrides: Any) -> Change:
 
 
 def structured(change: Change) -> dict[str, Any]:
-    message = json.loads(notify.sns_message(change)["Message"])
+    message = json.loads(notify.sns_message(change, KEY)["Message"])
     assert isinstance(message, dict)
     return message
 
@@ -65,7 +66,7 @@ HUGE_EVIDENCE = {
 @pytest.mark.parametrize("change_type", TYPES)
 def test_default_is_exactly_the_contract_and_round_trips(change_type: str) -> None:
     change = change_of(change_type)
-    kwargs = notify.sns_message(change)
+    kwargs = notify.sns_message(change, KEY)
     assert kwargs["MessageStructure"] == "json"
     assert "TopicArn" not in kwargs
     default = json.loads(structured(change)["default"])
@@ -82,7 +83,7 @@ def test_every_top_level_value_is_a_string() -> None:
 
 def test_unknown_change_type_is_refused() -> None:
     with pytest.raises(ValueError, match=r"finding\.closed"):
-        notify.sns_message(Change("finding.closed", make_finding()))
+        notify.sns_message(Change("finding.closed", make_finding()), KEY)
 
 
 # ---------------------------------------------------------------------------------
@@ -203,19 +204,26 @@ def test_https_description_is_bounded_for_huge_evidence() -> None:
 @pytest.mark.parametrize("change_type", TYPES)
 def test_attributes_allow_filter_policies(change_type: str) -> None:
     change = change_of(change_type, severity=Severity.CRITICAL)
-    attributes = notify.sns_message(change)["MessageAttributes"]
+    attributes = notify.sns_message(change, KEY)["MessageAttributes"]
     assert attributes == {
         "severity": {"DataType": "String", "StringValue": "CRITICAL"},
         "check": {"DataType": "String", "StringValue": "connected-cidrs-non-overlapping"},
         "type": {"DataType": "String", "StringValue": change_type},
+        "dedupe_key": {"DataType": "String", "StringValue": KEY},
     }
 
 
+def test_the_dedupe_key_is_the_finding_id_and_state_version_and_never_missing() -> None:
+    assert notify.dedupe_key("vw-0123456789abcdef01234567", 3) == KEY
+    with pytest.raises(ValueError, match="dedupe_key"):
+        notify.sns_message(change_of(OPENED), "")
+
+
 def test_subject_names_severity_change_check_and_resource() -> None:
-    assert notify.sns_message(change_of(OPENED))["Subject"] == (
+    assert notify.sns_message(change_of(OPENED), KEY)["Subject"] == (
         "[vpcwatch] HIGH opened: connected-cidrs-non-overlapping vpc-0abc"
     )
-    assert notify.sns_message(change_of(RESOLVED))["Subject"].startswith("[vpcwatch] HIGH resolved: ")
+    assert notify.sns_message(change_of(RESOLVED), KEY)["Subject"].startswith("[vpcwatch] HIGH resolved: ")
 
 
 @pytest.mark.parametrize(
@@ -223,16 +231,16 @@ def test_subject_names_severity_change_check_and_resource() -> None:
     ["tgw-rtb-" + "0" * 300, "vpce-svc-ünïcødé-\u2603-\n\t-x", "vpc-1\r\nBcc: someone@example.com"],
 )
 def test_subject_is_short_ascii_and_single_line(resource_id: str) -> None:
-    text = notify.sns_message(change_of(OPENED, check="endpoint-service-trusted-principals", resource_id=resource_id))[
-        "Subject"
-    ]
+    text = notify.sns_message(
+        change_of(OPENED, check="endpoint-service-trusted-principals", resource_id=resource_id), KEY
+    )["Subject"]
     assert 0 < len(text) <= 100
     assert text.isascii() and text.isprintable()
     assert text.startswith("[vpcwatch] HIGH opened: endpoint-service-trusted-principals")
 
 
 def test_whole_message_fits_sns_even_with_huge_evidence() -> None:
-    kwargs = notify.sns_message(change_of(OPENED, evidence=HUGE_EVIDENCE))
+    kwargs = notify.sns_message(change_of(OPENED, evidence=HUGE_EVIDENCE), KEY)
     size = len(kwargs["Message"].encode()) + len(kwargs["Subject"]) + len(json.dumps(kwargs["MessageAttributes"]))
     assert size < notify.SNS_MESSAGE_MAX_BYTES
     default = json.loads(json.loads(kwargs["Message"])["default"])
@@ -319,7 +327,7 @@ def test_slack_blocks_refuse_other_messages() -> None:
 
 def test_parse_message_accepts_default_and_whole_structure() -> None:
     change = change_of(OPENED)
-    kwargs = notify.sns_message(change)
+    kwargs = notify.sns_message(change, KEY)
     default = json.loads(kwargs["Message"])["default"]
     assert notify.parse_message(default) == change.to_message()
     assert notify.parse_message(kwargs["Message"]) == change.to_message()
@@ -379,9 +387,9 @@ def test_forward_posts_vpcwatch_messages_and_skips_others(caplog: pytest.LogCapt
     caplog.set_level("DEBUG")
     opened, resolved = change_of(OPENED), change_of(RESOLVED)
     event = sns_event(
-        json.loads(notify.sns_message(opened)["Message"])["default"],
+        json.loads(notify.sns_message(opened, KEY)["Message"])["default"],
         "a CloudWatch alarm",
-        notify.sns_message(resolved)["Message"],
+        notify.sns_message(resolved, KEY)["Message"],
     )
     client = FakeClient()
     assert notify.forward_to_slack(event, URL, client_factory=client) == 2
@@ -422,3 +430,75 @@ def test_findings_without_a_known_check_still_render() -> None:
     change = Change(OPENED, finding)
     assert "Fix it." in structured(change)["email"]
     assert_block_kit_limits(notify.slack_blocks(change.to_message()))
+
+
+# ---------------------------------------------------------------------------------
+# publish_batch (fake SNS client)
+# ---------------------------------------------------------------------------------
+
+
+class FakeSns:
+    """Records each PublishBatch request; refuses the entries whose finding ids it is told
+    to, or the whole request while ``down``."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset(), down: int = 0) -> None:
+        self.requests: list[list[dict[str, Any]]] = []
+        self.refuse, self.down = refuse, down
+
+    def publish_batch(self, TopicArn: str, PublishBatchRequestEntries: list[dict[str, Any]]) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        self.requests.append(PublishBatchRequestEntries)
+        assert len(PublishBatchRequestEntries) <= 10
+        if self.down:
+            self.down -= 1
+            raise ClientError({"Error": {"Code": "Throttled", "Message": "slow down"}}, "PublishBatch")
+        ok, failed = [], []
+        for entry in PublishBatchRequestEntries:
+            finding = json.loads(json.loads(entry["Message"])["default"])["finding"]["id"]
+            if finding in self.refuse:
+                failed.append({"Id": entry["Id"], "Code": "InvalidParameter", "Message": "no", "SenderFault": True})
+            else:
+                ok.append({"Id": entry["Id"], "MessageId": f"m-{finding}"})
+        return {"Successful": ok, "Failed": failed}
+
+
+def _changes(count: int, **overrides: Any) -> list[tuple[Change, str]]:
+    ids = [f"vw-{n:024x}" for n in range(count)]
+    return [(Change(OPENED, make_finding(id=i, **overrides)), f"{i}#1") for i in ids]
+
+
+def test_publish_batch_sends_ten_a_request_each_with_its_dedupe_key() -> None:
+    sns = FakeSns()
+    changes = _changes(23)
+    results = notify.publish_batch(sns, "arn:aws:sns:us-east-1:123456789012:t", changes)
+    assert [len(r) for r in sns.requests] == [10, 10, 3]
+    assert [r.message_id for r in results] == [f"m-{c.finding.id}" for c, _ in changes]
+    sent = [e for request in sns.requests for e in request]
+    assert [e["MessageAttributes"]["dedupe_key"]["StringValue"] for e in sent] == [k for _, k in changes]
+    assert all(e["MessageStructure"] == "json" and len(e["Id"]) <= 80 for e in sent)
+
+
+def test_publish_batch_keeps_each_request_within_the_aggregate_size() -> None:
+    sns = FakeSns()
+    changes = _changes(6, evidence=HUGE_EVIDENCE)  # each message close to 256 KiB on its own
+    results = notify.publish_batch(sns, "arn", changes)
+    assert all(r.ok for r in results)
+    for request in sns.requests:
+        size = sum(
+            len(e["Message"].encode()) + len(e["Subject"]) + len(json.dumps(e["MessageAttributes"])) for e in request
+        )
+        assert size <= notify.SNS_MESSAGE_MAX_BYTES
+    assert sum(len(r) for r in sns.requests) == 6 and len(sns.requests) >= 3
+
+
+def test_publish_batch_reports_refused_entries_and_requests_without_raising() -> None:
+    changes = _changes(12)
+    refused = changes[3][0].finding.id
+    sns = FakeSns(refuse=frozenset({refused}), down=1)  # the first request fails whole
+    results = notify.publish_batch(sns, "arn", changes)
+    assert [r.ok for r in results] == [False] * 10 + [True, True]
+    assert all(r.error and r.error.startswith("Throttled") for r in results[:10])
+    again = notify.publish_batch(sns, "arn", changes[:10])
+    assert [r.ok for r in again] == [n != 3 for n in range(10)]
+    assert again[3].error == "InvalidParameter: no"

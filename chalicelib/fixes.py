@@ -59,7 +59,7 @@ class Fix:
         step = " ".join([self.console, *self.notes])
         if self.cli:
             return f"{step}{CLI_SEPARATOR}{self.cli_text}"
-        return f"{step}{CLI_SEPARATOR}(none yet: the resource is planned; change its Terraform block)"
+        return f"{step}{CLI_SEPARATOR}(none before the plan is applied: change the Terraform configuration)"
 
     def to_dict(self) -> dict[str, Any]:
         return {

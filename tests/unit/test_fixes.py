@@ -354,7 +354,7 @@ def test_a_planned_resource_is_fixed_in_its_block_by_address() -> None:
     assert f"Planned resource {address}" in fix.console
     assert f"route_table_ids   = [{address}.id]" in fix.terraform
     assert "vpc_id            = aws_vpc.app.id" in fix.terraform
-    assert f.remediation.endswith("CLI: (none yet: the resource is planned; change its Terraform block)")
+    assert f.remediation.endswith("CLI: (none before the plan is applied: change the Terraform configuration)")
 
 
 def test_a_managed_live_resource_names_its_block_and_keeps_the_command() -> None:

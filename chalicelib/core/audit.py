@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.core.checks import REGISTRY, CheckSpec
+from chalicelib.core.fixes import fix_for
 from chalicelib.core.model import Finding, NetworkSnapshot, Violation, finding_id
 from chalicelib.core.policy import Policy
 
@@ -66,7 +67,7 @@ def build_finding(
     spec: CheckSpec, violation: Violation, snapshot: NetworkSnapshot, policy: Policy, now: str
 ) -> Finding:
     service = violation.evidence.get("service")
-    return Finding(
+    finding = Finding(
         id=finding_id(snapshot.account_id, snapshot.region, spec.id, violation.resource_id, service),
         check=spec.id,
         severity=policy.severity.get(spec.id, spec.severity),
@@ -78,11 +79,13 @@ def build_finding(
         vpc_id=violation.vpc_id,
         title=spec.title,
         detail=violation.detail,
-        remediation=f"{spec.remediation} CLI: {spec.cli}",
+        remediation="",
         evidence=dict(violation.evidence),
         first_seen=now,
         last_seen=now,
     )
+    # The finding's own fix, with its real ids: '<console step> CLI: <commands>' (SPEC §3 keeps it a string).
+    return replace(finding, remediation=fix_for(finding).remediation)
 
 
 def evaluate(

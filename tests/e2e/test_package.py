@@ -20,11 +20,9 @@ import pytest
 from chalicelib.core.events import EVENT_NAMES
 from vpcwatch_tools.infra import (
     ASYNC_FUNCTIONS,
-    AUDIT_QUEUE_VISIBILITY_SECONDS,
-    FAILURE_QUEUE_NAME,
     FUNCTIONS,
-    WORKER_TIMEOUT_SECONDS,
 )
+from vpcwatch_tools.provision import AUDIT_QUEUE_VISIBILITY_SECONDS, FAILURE_QUEUE_NAME, WORKER_TIMEOUT_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 

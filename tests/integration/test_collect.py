@@ -256,13 +256,13 @@ def test_full_collection_maps_every_record(ec2: Any, landscape: Landscape) -> No
     assert snapshot.effective_route_table[lab.app_data] is main
     assert snapshot.effective_route_table[lab.app_private].route_table_id == lab.private_rtb
     assert set(tables[lab.public_rtb].routes) >= {
-        Route("0.0.0.0/0", lab.igw, "active"),
-        Route("::/0", lab.igw, "active"),
-        Route("10.0.0.0/16", "local", "active"),
-        Route(lab.app_ipv6, "local", "active"),
+        Route("0.0.0.0/0", lab.igw, "active", "CreateRoute"),
+        Route("::/0", lab.igw, "active", "CreateRoute"),
+        Route("10.0.0.0/16", "local", "active", "CreateRouteTable"),
+        Route(lab.app_ipv6, "local", "active", "CreateRouteTable"),
     }
     private_routes = {r.destination: r for r in tables[lab.private_rtb].routes}
-    assert private_routes["0.0.0.0/0"] == Route("0.0.0.0/0", lab.nat, "active")
+    assert private_routes["0.0.0.0/0"] == Route("0.0.0.0/0", lab.nat, "active", "CreateRoute")
     assert private_routes["10.2.0.0/16"].target == lab.pcx_shared
     assert private_routes["10.3.0.0/16"].target == lab.pcx_west
     assert private_routes["10.20.0.0/16"].target == lab.tgw

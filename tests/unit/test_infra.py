@@ -18,23 +18,27 @@ from chalicelib.aws.store import table_definition
 from chalicelib.core.checks import read_actions
 from vpcwatch_tools.infra import (
     ASYNC_FUNCTIONS,
-    AUDIT_QUEUE_VISIBILITY_SECONDS,
     EVENT_LOOKUP_ACTIONS,
     EVENT_RULES,
-    FAILURE_QUEUE_NAME,
     FUNCTIONS,
     MEMBER_ROLE_ARN,
     MEMBER_ROLE_NAME,
     POLICY_PARAMETER,
     SERVICE_ACTIONS,
     SLACK_PARAMETER,
-    WORKER_TIMEOUT_SECONDS,
     member_role_actions,
     render,
     render_member_role,
     resolve_partition,
 )
-from vpcwatch_tools.provision import QUEUE_NAME, TABLE_NAME, TOPIC_NAME
+from vpcwatch_tools.provision import (
+    AUDIT_QUEUE_VISIBILITY_SECONDS,
+    FAILURE_QUEUE_NAME,
+    QUEUE_NAME,
+    TABLE_NAME,
+    TOPIC_NAME,
+    WORKER_TIMEOUT_SECONDS,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")

@@ -139,7 +139,9 @@ def test_markdown_puts_introduced_first_with_the_address_and_the_fix() -> None:
     )
     assert introduced < resolved < unchanged
     assert "`aws_vpc_peering_connection.app_reporting`" in text
-    assert "**Fix:** Renumber one side" in text
+    # The planned peering's own fix: its block, by address (no command before it exists).
+    assert "**Fix:** Planned resource aws_vpc_peering_connection.app_reporting: change its Terraform block" in text
+    assert "Renumber one side" in text
     assert "<details><summary>1 unchanged</summary>" in text
 
 

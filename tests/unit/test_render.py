@@ -20,6 +20,7 @@ import pytest
 
 from chalicelib.core.audit import AuditResult, NotEvaluated, build_finding
 from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
+from chalicelib.core.fixes import fix_for
 from chalicelib.core.model import CollectionError, Finding, NetworkSnapshot, Violation
 from chalicelib.core.policy import Policy
 from chalicelib.render import RENDERERS, html, markdown
@@ -127,8 +128,10 @@ def test_markdown_is_a_summary_line_a_table_by_severity_and_folded_sections(resu
     high_rows = sections[0][3]
     assert high_rows[0][:4] == ["`peering-cidrs-non-overlapping`", "`pcx-1`", "vpc-1", "us-east-1"]
     assert high_rows[0][4] == " ".join(LONG.split())
-    assert "**Remediation**" in text and CHECK_BY_ID["peering-cidrs-non-overlapping"].cli in text
-    assert text.count("<details") == text.count("</details>") == 4  # three severities and the suppressed list
+    # Each finding's own fix, folded: its real command, not the check's generic one with placeholders.
+    assert "**Fixes**" in text and CHECK_BY_ID["private-subnet-gateway-endpoints"].cli not in text
+    assert fix_for(result.findings[1]).cli_text in text
+    assert text.count("<details") == text.count("</details>") == 7  # 3 severities, 3 fixes, the suppressed list
     assert "<details><summary>1 suppressed</summary>" in text and "policy exemption: sandbox" in text
     assert "**Not evaluated**" in text and "ec2:DescribeClientVpnEndpoints" in text
 
@@ -350,3 +353,58 @@ def test_html_report_of_stored_findings_has_no_diagram_but_keeps_the_old_signatu
 def test_html_report_lists_what_could_not_be_collected(result: AuditResult) -> None:
     text = html.render(result)
     assert 'id="problems"' in text and "ec2:DescribeClientVpnEndpoints" in text and "not evaluated" in text
+
+
+# ---------------------------------------------------------------------------------
+# Each finding's own fix, in every format
+# ---------------------------------------------------------------------------------
+
+GATEWAY_CLI = (
+    "aws ec2 create-vpc-endpoint --region us-east-1 --vpc-id vpc-1 --vpc-endpoint-type Gateway "
+    "--service-name com.amazonaws.us-east-1.s3 --route-table-ids rtb-1"
+)
+
+
+def test_the_table_shows_each_open_findings_command_folded_to_paste_whole(result: AuditResult) -> None:
+    text = RENDERERS["table"](result)
+    lines = text.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.lstrip().startswith("$ aws ec2 create-vpc-endpoint"))
+    folded = []
+    for line in lines[start:]:
+        folded.append(line.strip().removeprefix("$ ").removesuffix(" \\"))
+        if not line.endswith("\\"):
+            break
+    assert " ".join(folded) == GATEWAY_CLI
+    assert "--resource-ids vpc-2" not in text  # the suppressed finding's fix is not offered
+
+
+def test_markdown_folds_each_findings_commands_terraform_and_cloudformation(result: AuditResult) -> None:
+    text = RENDERERS["markdown"](result)
+    block = text[text.index("<details><summary>Fix: <code>private-subnet-gateway-endpoints</code>") :]
+    block = block[: block.index("</details>")]
+    assert f"```sh\n{GATEWAY_CLI}\n```" in block
+    assert '```hcl\nresource "aws_vpc_endpoint"' in block and 'route_table_ids   = ["rtb-1"]' in block
+    assert "```yaml\n" in block and "Type: AWS::EC2::VPCEndpoint" in block
+    assert "<rtb-id>" not in text and "<vpc-id>" not in text
+
+
+def test_markdown_drops_fix_blocks_before_rows(big: AuditResult) -> None:
+    small = markdown.render(big, limit=20_000)
+    assert len(small) <= 20_000
+    assert "fixes not shown to fit a comment" in small or small.count("<summary>Fix:") == len(big.findings)
+
+
+def test_html_shows_each_findings_fix(result: AuditResult) -> None:
+    page = RENDERERS["html"](result)
+    assert f'<pre class="fix-cli">{GATEWAY_CLI}</pre>' in page
+    assert '<pre class="fix-tf">resource &quot;aws_vpc_endpoint&quot;' in page
+    assert '<pre class="fix-cfn">' in page and "Type: AWS::EC2::VPCEndpoint" in page
+
+
+def test_sarif_results_carry_the_fix_in_properties(result: AuditResult) -> None:
+    doc = to_sarif(result)
+    gateway = next(r for r in doc["runs"][0]["results"] if r["ruleId"] == "private-subnet-gateway-endpoints")
+    assert gateway["properties"]["fix"]["cli"] == [GATEWAY_CLI]
+    assert "aws_vpc_endpoint" in gateway["properties"]["fix"]["terraform"]
+    assert GATEWAY_CLI in gateway["message"]["markdown"] and "fixes" not in gateway
+    assert sarif_errors(doc) == []

@@ -4,7 +4,8 @@ privately, and the PrivateLink services the account provides admit only whom the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from chalicelib.core.checks._base import listing
 from chalicelib.core.checks.subjects import audited_endpoint_services
@@ -55,6 +56,11 @@ def check_private_subnet_gateway_endpoints(snapshot: NetworkSnapshot, policy: Po
         for service in sorted(set(policy.gateway_endpoints)):
             if any(e.serves(service, snapshot.region) and _routes_to_gateway_endpoint(table, e) for e in gateways):
                 continue
+            evidence: dict[str, Any] = {"service": service, "subnet_ids": subnet_ids}
+            # An endpoint of the service already in the VPC: the fix adds this table to it (fixes.py).
+            existing = sorted(e.endpoint_id for e in gateways if e.serves(service, snapshot.region))
+            if existing:
+                evidence["gateway_endpoint_ids"] = existing
             yield Violation(
                 resource_id=table.route_table_id,
                 vpc_id=table.vpc_id,
@@ -63,8 +69,18 @@ def check_private_subnet_gateway_endpoints(snapshot: NetworkSnapshot, policy: Po
                     f"route to a {service} gateway endpoint, so their {service} traffic pays for NAT or cannot "
                     f"reach {service}."
                 ),
-                evidence={"service": service, "subnet_ids": subnet_ids},
+                evidence=evidence,
             )
+
+
+def _one_per_zone(snapshot: NetworkSnapshot, subnet_ids: Sequence[str]) -> list[str]:
+    """The first subnet (by id) of each Availability Zone; a subnet whose zone is unknown counts alone."""
+    chosen: dict[str, str] = {}
+    for subnet_id in subnet_ids:
+        subnet = snapshot.subnet_by_id.get(subnet_id)
+        zone = subnet.availability_zone if subnet is not None and subnet.availability_zone else subnet_id
+        chosen.setdefault(zone, subnet_id)
+    return sorted(chosen.values())
 
 
 def check_required_interface_endpoints(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
@@ -82,6 +98,8 @@ def check_required_interface_endpoints(snapshot: NetworkSnapshot, policy: Policy
         if not private:
             continue
         interfaces = interfaces_by_vpc.get(vpc.vpc_id, [])
+        # An interface endpoint takes one subnet per Availability Zone (the fix names them).
+        per_zone = _one_per_zone(snapshot, private)
         for service in sorted(set(policy.interface_endpoints)):
             # The service of this region (or a global one): a cross-region endpoint reaches another region's.
             if any(e.serves(service, snapshot.region) for e in interfaces):
@@ -93,7 +111,8 @@ def check_required_interface_endpoints(snapshot: NetworkSnapshot, policy: Policy
                     f"VPC {vpc.vpc_id} has private subnets {listing(private)} but no interface endpoint "
                     f"that reaches {service} in {snapshot.region}."
                 ),
-                evidence={"service": service, "private_subnet_ids": private},
+                evidence={"service": service, "private_subnet_ids": private}
+                | ({"endpoint_subnet_ids": per_zone} if per_zone != private else {}),
             )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from chalicelib.core.audit import AuditResult, NotEvaluated, evaluate, iso, resource_arn
 from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
+from chalicelib.core.fixes import fix_for
 from chalicelib.core.model import Finding, NetworkSnapshot, Severity, finding_id
 from chalicelib.core.plan.apply import STAND_IN, Applied
 from chalicelib.core.plan.reader import Plan, PlannedChange
@@ -155,11 +156,12 @@ def _rename(finding: Finding, names: Mapping[str, str], managed: Mapping[str, st
     if address is not None:
         evidence["terraform_address"] = address
     if resource == finding.resource_id and not names:
-        return replace(finding, evidence=evidence)
+        managed_finding = replace(finding, evidence=evidence)  # its fix names the block that manages it
+        return replace(managed_finding, remediation=fix_for(managed_finding).remediation)
     spec = CHECK_BY_ID[finding.check]
     service = finding.evidence.get("service")
     vpc_id = names.get(finding.vpc_id, finding.vpc_id) if finding.vpc_id else None
-    return replace(
+    renamed = replace(
         finding,
         id=finding_id(finding.account_id, finding.region, finding.check, resource, service),
         resource_id=resource,
@@ -168,6 +170,8 @@ def _rename(finding: Finding, names: Mapping[str, str], managed: Mapping[str, st
         detail=_rename_text(finding.detail, names),
         evidence=evidence,
     )
+    # The fix again, from the addresses: a planned resource is changed in its block, by address.
+    return replace(renamed, remediation=fix_for(renamed).remediation)
 
 
 # ---------------------------------------------------------------------------------

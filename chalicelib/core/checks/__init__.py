@@ -362,7 +362,10 @@ PATH_NEEDS: tuple[str, ...] = (
     A.TGW,
     A.TGW_ATT,
     A.TGW_PEER,
-    *_TGW_TABLE_ACTIONS,
+    # The tables and their routes (SearchTransitGatewayRoutes lists the propagated routes
+    # AWS installed): the path follows those, so it needs no propagation list.
+    A.TGW_RTB,
+    A.TGW_ROUTES,
     *_PL_ACTIONS,
 )
 

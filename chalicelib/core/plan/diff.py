@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,11 +26,10 @@ from chalicelib.core.plan.apply import STAND_IN, Applied
 from chalicelib.core.plan.reader import Plan, PlannedChange
 from chalicelib.core.policy import Policy
 
-# Reachability intents (SPEC §7) run on both networks like the checks, once the path
-# engine exists: each evaluator is (snapshot, policy, now) -> findings whose resource is
-# the source subnet; the diff treats them like any other finding. None registered yet.
-IntentEvaluator = Callable[[NetworkSnapshot, Policy, dt.datetime], Iterable[Finding]]
-INTENT_EVALUATORS: tuple[IntentEvaluator, ...] = ()
+# Reachability intents (SPEC §7) need no hook here: they are the registry check
+# ``reachability-intent``, so ``evaluate`` runs them on both networks with every other
+# check, and the after-snapshot carries all the path engine reads (network ACLs, VPN and
+# egress-only gateways, prefix lists; TGW peering attachments as collected).
 
 # Where each applied type lands in the snapshot (the part whose readers an unknown blinds).
 TYPE_PARTS: dict[str, str] = {
@@ -60,6 +59,13 @@ TYPE_PARTS: dict[str, str] = {
     "aws_ec2_managed_prefix_list": "prefix_lists",
     "aws_ec2_client_vpn_endpoint": "client_vpn_endpoints",
     "aws_ec2_client_vpn_authorization_rule": "client_vpn_endpoints",
+    "aws_network_acl": "network_acls",
+    "aws_default_network_acl": "network_acls",
+    "aws_network_acl_rule": "network_acls",
+    "aws_network_acl_association": "network_acls",
+    "aws_vpn_gateway": "vpn_gateways",
+    "aws_vpn_gateway_attachment": "vpn_gateways",
+    "aws_egress_only_internet_gateway": "egress_only_internet_gateways",
 }
 
 
@@ -227,8 +233,7 @@ def _audit(
     not_evaluated: list[NotEvaluated] = []
     for snapshot in snapshots:
         result = evaluate(snapshot, policy, now)
-        intents = [f for intent in INTENT_EVALUATORS for f in intent(snapshot, policy, now)]
-        findings += (_rename(f, names, plan.managed) for f in (*result.findings, *intents))
+        findings += (_rename(f, names, plan.managed) for f in result.findings)
         suppressed += (_rename(f, names, plan.managed) for f in result.suppressed)
         not_evaluated += result.not_evaluated
     order = _order

@@ -205,6 +205,26 @@ def unknown_resources(plan: Plan, region_of: Callable[[PlannedChange], str]) -> 
     )
 
 
+def through_acls(
+    unknown: Sequence[UnknownResource], after: Sequence[Applied], names: Mapping[str, str]
+) -> tuple[UnknownResource, ...]:
+    """An unknown in a network ACL (a rule's CIDR, the ACL an association names) may change
+    the verdict of every path through that ACL: its subnets and its VPC, by their names in
+    the findings, become subjects too."""
+    widened = []
+    for u in unknown:
+        extra: set[str] = set()
+        for applied in after:
+            if applied.snapshot.region != u.region:
+                continue
+            for acl in applied.snapshot.network_acls:
+                if {acl.network_acl_id, names.get(acl.network_acl_id)} & u.subjects:
+                    extra.add(names.get(acl.vpc_id, acl.vpc_id))
+                    extra.update(names.get(s, s) for s in acl.subnet_ids)
+        widened.append(replace(u, subjects=u.subjects | extra) if extra - u.subjects else u)
+    return tuple(widened)
+
+
 def _undecided(finding: Finding, unknown: Sequence[UnknownResource]) -> bool:
     return any(
         finding.region == u.region
@@ -273,7 +293,7 @@ def compare(
         names.update(applied.names)
     before_audit = _audit(before, {}, plan, policy, now, account_id, duration_ms)
     after_audit = _audit([a.snapshot for a in after], names, plan, policy, now, account_id, duration_ms)
-    unknown = unknown_resources(plan, lambda c: c.region or default_region)
+    unknown = through_acls(unknown_resources(plan, lambda c: c.region or default_region), after, names)
     was = {f.id: f for f in before_audit.findings if not _undecided(f, unknown)}
     now_failing = {f.id: f for f in after_audit.findings if not _undecided(f, unknown)}
     regions = {s.region for s in before}

@@ -11,17 +11,22 @@ import pytest
 
 from chalicelib.core.model import (
     ClientVpnEndpoint,
+    EgressOnlyInternetGateway,
     FlowLog,
+    NetworkAcl,
+    NetworkAclEntry,
     NetworkSnapshot,
     PeeringSide,
     Route,
     RouteTable,
     Subnet,
     TgwAttachment,
+    TgwPeeringAttachment,
     TgwRouteTable,
     TransitGateway,
     Vpc,
     VpcEndpoint,
+    VpnGateway,
 )
 from chalicelib.core.plan.apply import Applied, apply_plan, prior_snapshot
 from chalicelib.core.plan.reader import load_plan, read_plan
@@ -523,3 +528,428 @@ def test_tgw_two_vpcs_joins_routes_to_attachments() -> None:
     assert applied.snapshot.tgw_attachment_by_id[att2].associated_table == tgw_table.route_table_id
     # default association and propagation disabled: no default table
     assert len(applied.snapshot.tgw_route_tables) == 1
+
+
+# ---------------------------------------------------------------------------------
+# Network ACLs and the gateways the path engine reads
+# ---------------------------------------------------------------------------------
+
+ALLOW_ALL = (
+    NetworkAclEntry(100, False, "-1", True, "0.0.0.0/0"),
+    NetworkAclEntry(32767, False, "-1", False, "0.0.0.0/0"),
+    NetworkAclEntry(100, True, "-1", True, "0.0.0.0/0"),
+    NetworkAclEntry(32767, True, "-1", False, "0.0.0.0/0"),
+)
+DENY_ALL = (
+    NetworkAclEntry(32767, False, "-1", False, "0.0.0.0/0"),
+    NetworkAclEntry(32767, True, "-1", False, "0.0.0.0/0"),
+)
+
+
+def with_acls() -> NetworkSnapshot:
+    """live() with its default ACL (holding subnet-0live) and a second, custom ACL."""
+    return replace(
+        live(),
+        network_acls=(
+            NetworkAcl("acl-0default", "vpc-0live", True, ALLOW_ALL, ("subnet-0live",)),
+            NetworkAcl("acl-0strict", "vpc-0live", False, DENY_ALL),
+        ),
+    )
+
+
+def acl_of(applied: Applied, subnet_id: str) -> str:
+    (acl,) = [a.network_acl_id for a in applied.snapshot.network_acls if subnet_id in a.subnet_ids]
+    return acl
+
+
+def acl(applied: Applied, acl_id: str) -> NetworkAcl:
+    return next(a for a in applied.snapshot.network_acls if a.network_acl_id == acl_id)
+
+
+def test_a_new_vpc_gets_a_default_acl_allowing_all_and_its_subnets_join_it() -> None:
+    b = PlanBuilder()
+    b.create("aws_vpc", "app", {"cidr_block": "10.5.0.0/16"})
+    b.create("aws_vpc", "v6", {"cidr_block": "10.6.0.0/16", "assign_generated_ipv6_cidr_block": True})
+    b.create("aws_subnet", "a", {"cidr_block": "10.5.1.0/24"}, refs={"vpc_id": "aws_vpc.app"})
+    applied = apply(b, with_acls())
+    default = acl(applied, acl_of(applied, named(applied, "aws_subnet.a")))
+    assert applied.names[default.network_acl_id] == "aws_vpc.app.default_network_acl_id"
+    assert (default.vpc_id, default.is_default, default.entries) == (named(applied, "aws_vpc.app"), True, ALLOW_ALL)
+    v6 = next(a for a in applied.snapshot.network_acls if a.vpc_id == named(applied, "aws_vpc.v6"))
+    assert [(e.rule_number, e.egress, e.cidr, e.allow) for e in v6.entries] == [
+        (100, False, "0.0.0.0/0", True),
+        (101, False, "::/0", True),
+        (32767, False, "0.0.0.0/0", False),
+        (32767, False, "::/0", False),
+        (100, True, "0.0.0.0/0", True),
+        (101, True, "::/0", True),
+        (32767, True, "0.0.0.0/0", False),
+        (32767, True, "::/0", False),
+    ]
+
+
+def test_a_new_subnet_in_a_live_vpc_joins_its_default_acl() -> None:
+    b = PlanBuilder()
+    b.create("aws_subnet", "new", {"cidr_block": "10.0.2.0/24", "vpc_id": "vpc-0live"})
+    applied = apply(b, with_acls())
+    assert acl_of(applied, named(applied, "aws_subnet.new")) == "acl-0default"
+
+
+def test_inline_rules_as_aws_holds_them_and_subnets_move_to_the_acl() -> None:
+    b = PlanBuilder()
+    b.create(
+        "aws_network_acl",
+        "private",
+        {
+            "vpc_id": "vpc-0live",
+            "subnet_ids": ["subnet-0live"],
+            "ingress": [
+                {
+                    "rule_no": 100,
+                    "action": "allow",
+                    "protocol": "tcp",
+                    "from_port": 1024,
+                    "to_port": 65535,
+                    "cidr_block": "0.0.0.0/0",
+                    "ipv6_cidr_block": "",
+                },
+                {
+                    "rule_no": 110,
+                    "action": "deny",
+                    "protocol": "-1",
+                    "from_port": 0,
+                    "to_port": 0,
+                    "cidr_block": "",
+                    "ipv6_cidr_block": "::/0",
+                },
+            ],
+            "egress": [
+                {
+                    "rule_no": 90,
+                    "action": "deny",
+                    "protocol": "6",
+                    "from_port": 443,
+                    "to_port": 443,
+                    "cidr_block": "0.0.0.0/0",
+                    "ipv6_cidr_block": "",
+                },
+                {
+                    "rule_no": 100,
+                    "action": "allow",
+                    "protocol": "udp",
+                    "from_port": 53,
+                    "to_port": 53,
+                    "cidr_block": "10.0.0.2/32",
+                    "ipv6_cidr_block": "",
+                },
+                {
+                    "rule_no": 120,
+                    "action": "ALLOW",
+                    "protocol": "icmp",
+                    "from_port": 0,
+                    "to_port": 0,
+                    "cidr_block": "10.0.0.0/16",
+                    "ipv6_cidr_block": "",
+                    "icmp_type": -1,
+                    "icmp_code": -1,
+                },
+            ],
+        },
+    )
+    applied = apply(b, with_acls())
+    private = acl(applied, named(applied, "aws_network_acl.private"))
+    assert not private.is_default and private.subnet_ids == ("subnet-0live",)
+    assert acl(applied, "acl-0default").subnet_ids == ()  # a subnet has one ACL
+    assert private.entries == (
+        NetworkAclEntry(100, False, "6", True, "0.0.0.0/0", 1024, 65535),
+        NetworkAclEntry(110, False, "-1", False, "::/0"),
+        NetworkAclEntry(32767, False, "-1", False, "0.0.0.0/0"),
+        NetworkAclEntry(90, True, "6", False, "0.0.0.0/0", 443, 443),
+        NetworkAclEntry(100, True, "17", True, "10.0.0.2/32", 53, 53),
+        NetworkAclEntry(120, True, "1", True, "10.0.0.0/16"),
+        NetworkAclEntry(32767, True, "-1", False, "0.0.0.0/0"),
+    )
+
+
+def test_rule_resources_add_replace_and_remove_by_number_and_direction() -> None:
+    b = PlanBuilder()
+    rule = {"network_acl_id": "acl-0strict", "protocol": "tcp", "from_port": 443, "to_port": 443}
+    b.create(
+        "aws_network_acl_rule",
+        "out",
+        {**rule, "rule_number": 100, "egress": True, "rule_action": "allow", "cidr_block": "0.0.0.0/0"},
+    )
+    b.create(
+        "aws_network_acl_rule", "in", {**rule, "rule_number": 100, "rule_action": "deny", "ipv6_cidr_block": "::/0"}
+    )  # egress defaults to false
+    b.existing(
+        "aws_network_acl_rule",
+        "old",
+        {
+            "id": "nacl-1",
+            "network_acl_id": "acl-0default",
+            "rule_number": 100,
+            "egress": False,
+            "protocol": "-1",
+            "rule_action": "allow",
+            "cidr_block": "0.0.0.0/0",
+        },
+        action="delete",
+    )
+    b.existing(
+        "aws_network_acl_rule",
+        "changed",
+        {
+            "id": "nacl-2",
+            "network_acl_id": "acl-0default",
+            "rule_number": 100,
+            "egress": True,
+            "protocol": "-1",
+            "rule_action": "allow",
+            "cidr_block": "0.0.0.0/0",
+        },
+        action="replace",
+        after={"protocol": "6", "from_port": 22, "to_port": 22, "rule_action": "deny"},
+    )
+    applied = apply(b, with_acls())
+    assert acl(applied, "acl-0strict").entries == (
+        NetworkAclEntry(100, False, "6", False, "::/0", 443, 443),
+        NetworkAclEntry(32767, False, "-1", False, "0.0.0.0/0"),
+        NetworkAclEntry(100, True, "6", True, "0.0.0.0/0", 443, 443),
+        NetworkAclEntry(32767, True, "-1", False, "0.0.0.0/0"),
+    )
+    assert acl(applied, "acl-0default").entries == (
+        NetworkAclEntry(32767, False, "-1", False, "0.0.0.0/0"),
+        NetworkAclEntry(100, True, "6", False, "0.0.0.0/0", 22, 22),
+        NetworkAclEntry(32767, True, "-1", False, "0.0.0.0/0"),
+    )
+
+
+def test_an_association_moves_the_subnet_and_its_deletion_returns_it_to_the_default() -> None:
+    b = PlanBuilder()
+    b.create("aws_network_acl", "new", {"vpc_id": "vpc-0live"})
+    b.create(
+        "aws_network_acl_association",
+        "a",
+        {"subnet_id": "subnet-0live"},
+        refs={"network_acl_id": "aws_network_acl.new"},
+    )
+    applied = apply(b, with_acls())
+    assert acl_of(applied, "subnet-0live") == named(applied, "aws_network_acl.new")
+    assert acl(applied, named(applied, "aws_network_acl.new")).entries == DENY_ALL  # AWS's new ACL denies all
+
+    strict = replace(
+        with_acls(),
+        network_acls=(
+            NetworkAcl("acl-0default", "vpc-0live", True, ALLOW_ALL),
+            NetworkAcl("acl-0strict", "vpc-0live", False, DENY_ALL, ("subnet-0live",)),
+        ),
+    )
+    b = PlanBuilder()
+    b.existing(
+        "aws_network_acl_association",
+        "a",
+        {"id": "aclassoc-1", "subnet_id": "subnet-0live", "network_acl_id": "acl-0strict"},
+        action="delete",
+    )
+    assert acl_of(apply(b, strict), "subnet-0live") == "acl-0default"
+
+    b = PlanBuilder()  # replaced to point at another ACL: out of the old, into the new
+    b.existing(
+        "aws_network_acl_association",
+        "a",
+        {"id": "aclassoc-1", "subnet_id": "subnet-0live", "network_acl_id": "acl-0strict"},
+        action="replace",
+        after={"network_acl_id": "acl-0default"},
+    )
+    assert acl_of(apply(b, strict), "subnet-0live") == "acl-0default"
+    assert acl(apply(b, strict), "acl-0strict").subnet_ids == ()
+
+
+def test_updating_and_deleting_an_acl() -> None:
+    strict = replace(
+        with_acls(),
+        network_acls=(
+            NetworkAcl("acl-0default", "vpc-0live", True, ALLOW_ALL),
+            NetworkAcl("acl-0strict", "vpc-0live", False, DENY_ALL, ("subnet-0live",)),
+        ),
+    )
+    before = {"id": "acl-0strict", "vpc_id": "vpc-0live", "subnet_ids": ["subnet-0live"], "ingress": [], "egress": []}
+    b = PlanBuilder()  # update: the inline egress given, the subnet let go (back to the default)
+    b.existing(
+        "aws_network_acl",
+        "strict",
+        before,
+        action="update",
+        after={
+            "subnet_ids": [],
+            "egress": [
+                {
+                    "rule_no": 100,
+                    "action": "allow",
+                    "protocol": "-1",
+                    "from_port": 0,
+                    "to_port": 0,
+                    "cidr_block": "0.0.0.0/0",
+                    "ipv6_cidr_block": "",
+                }
+            ],
+        },
+    )
+    applied = apply(b, strict)
+    assert acl_of(applied, "subnet-0live") == "acl-0default"
+    assert acl(applied, "acl-0strict").entries == (
+        NetworkAclEntry(32767, False, "-1", False, "0.0.0.0/0"),
+        NetworkAclEntry(100, True, "-1", True, "0.0.0.0/0"),
+        NetworkAclEntry(32767, True, "-1", False, "0.0.0.0/0"),
+    )
+
+    b = PlanBuilder()  # update without inline rules (they are aws_network_acl_rule resources): rules kept
+    b.existing(
+        "aws_network_acl",
+        "strict",
+        {"id": "acl-0strict", "vpc_id": "vpc-0live"},
+        action="update",
+        after={"tags": {"Name": "strict"}},
+    )
+    assert acl(apply(b, strict), "acl-0strict").entries == DENY_ALL
+    assert acl(apply(b, strict), "acl-0strict").tags == {"Name": "strict"}
+
+    b = PlanBuilder()  # delete: its subnets go back to the default
+    b.existing("aws_network_acl", "strict", before, action="delete")
+    applied = apply(b, strict)
+    assert [a.network_acl_id for a in applied.snapshot.network_acls] == ["acl-0default"]
+    assert acl_of(applied, "subnet-0live") == "acl-0default"
+
+    b = PlanBuilder()  # replace: a new ACL by address, with the subnets it lists
+    b.existing("aws_network_acl", "strict", before, action="replace")
+    applied = apply(b, strict)
+    assert acl_of(applied, "subnet-0live") == named(applied, "aws_network_acl.strict")
+    assert "acl-0strict" not in {a.network_acl_id for a in applied.snapshot.network_acls}
+
+
+def test_deleting_a_subnet_or_a_vpc_takes_it_out_of_its_acl() -> None:
+    b = PlanBuilder()
+    b.existing(
+        "aws_subnet", "s", {"id": "subnet-0live", "vpc_id": "vpc-0live", "cidr_block": "10.0.1.0/24"}, action="delete"
+    )
+    assert acl(apply(b, with_acls()), "acl-0default").subnet_ids == ()
+    b = PlanBuilder()
+    b.existing("aws_vpc", "app", {"id": "vpc-0live", "cidr_block": "10.0.0.0/16"}, action="delete")
+    assert [a.network_acl_id for a in apply(b, with_acls()).snapshot.network_acls] == ["acl-0strict"]
+
+
+def test_the_default_acl_takes_exactly_its_inline_rules_and_stays_when_removed() -> None:
+    b = PlanBuilder()
+    b.create("aws_vpc", "app", {"cidr_block": "10.5.0.0/16"})
+    b.create(
+        "aws_default_network_acl",
+        "d",
+        {
+            "ingress": [
+                {
+                    "rule_no": 100,
+                    "action": "allow",
+                    "protocol": "-1",
+                    "from_port": 0,
+                    "to_port": 0,
+                    "cidr_block": "10.5.0.0/16",
+                    "ipv6_cidr_block": "",
+                }
+            ],
+            "egress": [],
+        },
+        refs={"default_network_acl_id": "aws_vpc.app.default_network_acl_id"},
+    )
+    applied = apply(b, with_acls())
+    default = next(a for a in applied.snapshot.network_acls if a.vpc_id == named(applied, "aws_vpc.app"))
+    assert default.entries == (
+        NetworkAclEntry(100, False, "-1", True, "10.5.0.0/16"),
+        NetworkAclEntry(32767, False, "-1", False, "0.0.0.0/0"),
+        NetworkAclEntry(32767, True, "-1", False, "0.0.0.0/0"),
+    )
+    b = PlanBuilder()
+    b.existing(
+        "aws_default_network_acl",
+        "d",
+        {"id": "acl-0default", "default_network_acl_id": "acl-0default", "vpc_id": "vpc-0live"},
+        action="delete",
+    )
+    assert apply(b, with_acls()).snapshot == with_acls()  # Terraform lets it go; AWS keeps it
+
+
+def test_an_acl_with_an_unknown_id_link_is_left_out() -> None:
+    b = PlanBuilder()
+    b.create(
+        "aws_network_acl_association",
+        "a",
+        {"subnet_id": "subnet-0live"},
+        refs={"network_acl_id": "data.aws_network_acls.x"},
+    )
+    b.create("aws_network_acl", "n", {}, refs={"vpc_id": "data.aws_vpc.x"})
+    plan = read_plan(b.doc())
+    assert {(u.address, u.attribute) for u in plan.unknown} == {
+        ("aws_network_acl_association.a", "network_acl_id"),
+        ("aws_network_acl.n", "vpc_id"),
+    }
+    assert apply_plan(with_acls(), plan, REGION).snapshot == with_acls()
+
+
+def test_vpn_and_egress_only_gateways_and_the_routes_to_them() -> None:
+    b = PlanBuilder()
+    b.create("aws_vpn_gateway", "vgw", {"amazon_side_asn": "64512"})
+    b.create(
+        "aws_vpn_gateway_attachment", "att", {"vpc_id": "vpc-0live"}, refs={"vpn_gateway_id": "aws_vpn_gateway.vgw"}
+    )
+    b.create("aws_egress_only_internet_gateway", "eigw", {"vpc_id": "vpc-0live"})
+    b.create(
+        "aws_route",
+        "onprem",
+        {"route_table_id": "rtb-0private", "destination_cidr_block": "192.168.0.0/16"},
+        refs={"gateway_id": "aws_vpn_gateway.vgw"},
+    )
+    b.create(
+        "aws_route",
+        "v6",
+        {"route_table_id": "rtb-0private", "destination_ipv6_cidr_block": "::/0"},
+        refs={"egress_only_gateway_id": "aws_egress_only_internet_gateway.eigw"},
+    )
+    applied = apply(b)
+    vgw, eigw = named(applied, "aws_vpn_gateway.vgw"), named(applied, "aws_egress_only_internet_gateway.eigw")
+    assert vgw.startswith("vgw-") and eigw.startswith("eigw-")
+    assert applied.snapshot.vpn_gateways == (VpnGateway(vgw, "available", ("vpc-0live",)),)
+    assert applied.snapshot.egress_only_internet_gateways == (EgressOnlyInternetGateway(eigw, ("vpc-0live",)),)
+    assert table(applied, "rtb-0private").routes[-2:] == (Route("192.168.0.0/16", vgw), Route("::/0", eigw))
+
+    base = replace(
+        live(),
+        vpn_gateways=(VpnGateway("vgw-0live", "available", ("vpc-0live",)),),
+        egress_only_internet_gateways=(EgressOnlyInternetGateway("eigw-0live", ("vpc-0live",)),),
+    )
+    b = PlanBuilder()
+    b.existing(
+        "aws_vpn_gateway_attachment",
+        "att",
+        {"id": "vpn-attachment-1", "vpc_id": "vpc-0live", "vpn_gateway_id": "vgw-0live"},
+        action="delete",
+    )
+    b.existing("aws_egress_only_internet_gateway", "eigw", {"id": "eigw-0live", "vpc_id": "vpc-0live"}, action="delete")
+    b.existing(
+        "aws_vpn_gateway",
+        "vgw",
+        {"id": "vgw-0live", "vpc_id": "vpc-0live"},
+        action="update",
+        after={"tags": {"Name": "onprem"}},
+    )
+    after = apply(b, base).snapshot
+    assert after.vpn_gateways == (VpnGateway("vgw-0live", "available", (), {"Name": "onprem"}),)
+    assert after.egress_only_internet_gateways == ()
+
+
+def test_the_path_engines_other_parts_are_carried_over() -> None:
+    peering = TgwPeeringAttachment("tgw-attach-0peer", "available", "tgw-0live", REGION, "tgw-0eu", "eu-west-1")
+    base = replace(with_acls(), tgw_peering_attachments=(peering,))
+    b = PlanBuilder()
+    b.create("aws_subnet", "new", {"cidr_block": "10.0.2.0/24", "vpc_id": "vpc-0live"})
+    after = apply(b, base).snapshot
+    assert after.tgw_peering_attachments == (peering,)

@@ -169,3 +169,28 @@ def test_table_lists_each_section() -> None:
     text = render_table(run(overlap_plan()))
     assert "INTRODUCED (4)" in text and "UNCHANGED (2)" in text and "RESOLVED" not in text
     assert "aws_vpc_peering_connection.app_reporting" in text
+
+
+def test_an_unknown_acl_rule_leaves_every_path_through_that_acl_undecided() -> None:
+    """The reachability-intent check reads network_acls: an ACL rule known only after apply
+    makes its findings on the ACL's subnets and VPC not evaluated (subjects widened)."""
+    b = PlanBuilder()
+    b.create(
+        "aws_network_acl",
+        "private",
+        {"vpc_id": "vpc-0app", "subnet_ids": ["subnet-0private"]},
+        unknown={"ingress": True, "egress": True},
+    )
+    b.create(
+        "aws_network_acl_rule",
+        "from_pool",
+        {"rule_number": 100, "egress": True, "protocol": "-1", "rule_action": "allow"},
+        refs={"network_acl_id": "aws_network_acl.private", "cidr_block": "aws_vpc.pool"},
+    )
+    b.create("aws_vpc", "pool", {"ipv4_ipam_pool_id": "ipam-pool-0abc"}, unknown={"cidr_block": True})
+    result = run(b)
+    rule = next(u for u in result.unknown if u.address == "aws_network_acl_rule.from_pool")
+    assert rule.attributes == ("cidr_block",)
+    assert {"aws_network_acl.private", "subnet-0private", "vpc-0app"} <= rule.subjects
+    # the ACL's own rules are computed (not in the configuration): not unknown
+    assert {u.address for u in result.unknown} == {"aws_vpc.pool", "aws_network_acl_rule.from_pool"}

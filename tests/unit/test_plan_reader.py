@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.core.plan.reader import APPLIED_TYPES, AWAITING_MODEL, PlanError, load_plan, read_plan, split_reference
+from chalicelib.core.plan.reader import APPLIED_TYPES, PlanError, load_plan, read_plan, split_reference
 from tests.planbuilder import PlanBuilder
 
 PLANS = Path(__file__).resolve().parents[1] / "fixtures" / "terraform-plans"
@@ -206,7 +206,7 @@ def test_read_and_unknown_actions_are_skipped() -> None:
 # ---------------------------------------------------------------------------------
 
 
-def test_every_type_spec_8_lists_is_applied_or_awaits_the_model() -> None:
+def test_every_type_spec_8_lists_is_applied() -> None:
     spec_types = {
         "aws_vpc",
         "aws_vpc_ipv4_cidr_block_association",
@@ -237,17 +237,115 @@ def test_every_type_spec_8_lists_is_applied_or_awaits_the_model() -> None:
         "aws_ec2_client_vpn_endpoint",
         "aws_ec2_client_vpn_authorization_rule",
     }
-    assert spec_types <= APPLIED_TYPES | AWAITING_MODEL
-    assert not (APPLIED_TYPES & AWAITING_MODEL)
+    # and what the path engine reads besides: ACL associations, VPN and egress-only gateways
+    path_types = {
+        "aws_network_acl_association",
+        "aws_default_network_acl",
+        "aws_vpn_gateway",
+        "aws_vpn_gateway_attachment",
+        "aws_egress_only_internet_gateway",
+    }
+    assert spec_types | path_types <= APPLIED_TYPES
 
 
-def test_network_acls_are_listed_as_ignored_until_the_model_has_them() -> None:
+def test_network_acls_and_gateways_are_applied_not_ignored() -> None:
     b = PlanBuilder()
-    b.create("aws_network_acl", "private", refs={"vpc_id": "aws_vpc.app"})
     b.create("aws_vpc", "app", {"cidr_block": "10.0.0.0/16"})
+    b.create("aws_network_acl", "private", refs={"vpc_id": "aws_vpc.app"})
+    b.create(
+        "aws_network_acl_rule",
+        "https",
+        {"rule_number": 100, "egress": True, "protocol": "tcp", "rule_action": "allow", "cidr_block": "0.0.0.0/0"},
+        refs={"network_acl_id": "aws_network_acl.private"},
+    )
+    b.create(
+        "aws_network_acl_association",
+        "a",
+        {"subnet_id": "subnet-0live"},
+        refs={"network_acl_id": "aws_network_acl.private"},
+    )
+    b.create("aws_default_network_acl", "d", refs={"default_network_acl_id": "aws_vpc.app.default_network_acl_id"})
+    b.create("aws_vpn_gateway", "vgw", refs={"vpc_id": "aws_vpc.app"})
+    b.create(
+        "aws_vpn_gateway_attachment", "att", refs={"vpc_id": "aws_vpc.app", "vpn_gateway_id": "aws_vpn_gateway.vgw"}
+    )
+    b.create("aws_egress_only_internet_gateway", "eigw", refs={"vpc_id": "aws_vpc.app"})
+    b.ignored("aws_security_group", "web")
     plan = read_plan(b.doc())
-    assert plan.ignored == ("aws_network_acl.private",)
-    assert [c.address for c in plan.changes] == ["aws_vpc.app"]
+    assert plan.ignored == ("aws_security_group.web",)
+    changes = by_address(plan)
+    assert changes["aws_network_acl.private"].after["vpc_id"] == "aws_vpc.app"
+    assert changes["aws_network_acl_rule.https"].after["network_acl_id"] == "aws_network_acl.private"
+    assert changes["aws_network_acl_association.a"].after["network_acl_id"] == "aws_network_acl.private"
+    # the default ACL AWS creates with the VPC, named through the VPC's attribute
+    assert changes["aws_default_network_acl.d"].after["default_network_acl_id"] == "aws_vpc.app.default_network_acl_id"
+    assert changes["aws_vpn_gateway_attachment.att"].after["vpn_gateway_id"] == "aws_vpn_gateway.vgw"
+    assert plan.unknown == ()
+
+
+def test_an_acl_id_that_names_a_vpcs_route_table_is_not_taken_for_its_acl() -> None:
+    b = PlanBuilder()
+    b.create("aws_vpc", "app", {"cidr_block": "10.0.0.0/16"})
+    b.create(
+        "aws_network_acl_association",
+        "a",
+        {"subnet_id": "subnet-0live"},
+        refs={"network_acl_id": "aws_vpc.app.default_route_table_id"},
+    )
+    plan = read_plan(b.doc())
+    assert [u.to_dict() for u in plan.unknown] == [
+        {"address": "aws_network_acl_association.a", "attribute": "network_acl_id"}
+    ]
+
+
+def test_unknown_acl_values_are_listed_never_guessed() -> None:
+    b = PlanBuilder()
+    b.create(
+        "aws_network_acl_association",
+        "a",
+        {"subnet_id": "subnet-0live"},
+        refs={"network_acl_id": "data.aws_network_acls.x"},
+    )
+    b.create(
+        "aws_network_acl_rule",
+        "from_pool",
+        {"network_acl_id": "acl-0live", "rule_number": 100, "protocol": "-1", "rule_action": "allow"},
+        refs={"cidr_block": "aws_vpc.pool"},
+    )
+    b.create("aws_vpc", "pool", {"ipv4_ipam_pool_id": "ipam-pool-1"}, unknown={"cidr_block": True})
+    b.create(
+        "aws_network_acl",
+        "inline",
+        {
+            "vpc_id": "vpc-0live",
+            "egress": [
+                {"rule_no": 100, "action": "allow", "protocol": "-1", "from_port": 0, "to_port": 0, "cidr_block": ""},
+                {
+                    "rule_no": 200,
+                    "action": "deny",
+                    "protocol": "6",
+                    "from_port": 22,
+                    "to_port": 22,
+                    "cidr_block": "0.0.0.0/0",
+                },
+            ],
+        },
+        unknown={"egress": [{"cidr_block": True}, {}]},
+    )
+    b.references("aws_network_acl", "inline", "egress", ["aws_vpc.pool.cidr_block", "aws_vpc.pool"])
+    b.create("aws_network_acl", "computed", {"vpc_id": "vpc-0live"}, unknown={"ingress": True, "egress": True})
+    plan = read_plan(b.doc())
+    assert {(u.address, u.attribute) for u in plan.unknown} == {
+        ("aws_network_acl_association.a", "network_acl_id"),
+        ("aws_network_acl_rule.from_pool", "cidr_block"),
+        ("aws_vpc.pool", "cidr_block"),
+        ("aws_network_acl.inline", "egress[0].cidr_block"),
+    }
+    changes = by_address(plan)
+    assert [r["rule_no"] for r in changes["aws_network_acl.inline"].after["egress"]] == [200]  # the known rule stays
+    # rules not in the configuration are computed (aws_network_acl_rule resources): not unknown, not given
+    assert "egress" not in changes["aws_network_acl.computed"].after
+    assert "ingress" not in changes["aws_network_acl.computed"].after
 
 
 def test_a_planned_route_to_a_planned_peering_joins_the_right_peering() -> None:
@@ -437,7 +535,7 @@ def test_split_reference(ref: str, parts: list[tuple[str, str | None]]) -> None:
     assert split_reference(ref) == parts
 
 
-def test_a_vpn_gateway_is_ignored_as_a_record_but_joins_as_a_route_target() -> None:
+def test_a_vpn_gateway_is_applied_and_joins_as_a_route_target() -> None:
     b = PlanBuilder()
     b.create("aws_vpn_gateway", "vgw", refs={"vpc_id": "aws_vpc.app"})
     b.create("aws_vpc", "app", {"cidr_block": "10.0.0.0/16"})
@@ -448,5 +546,6 @@ def test_a_vpn_gateway_is_ignored_as_a_record_but_joins_as_a_route_target() -> N
         refs={"gateway_id": "aws_vpn_gateway.vgw"},
     )
     plan = read_plan(b.doc())
-    assert plan.ignored == ("aws_vpn_gateway.vgw",)
+    assert plan.ignored == ()
+    assert by_address(plan)["aws_vpn_gateway.vgw"].after["vpc_id"] == "aws_vpc.app"
     assert by_address(plan)["aws_route.onprem"].after["gateway_id"] == "aws_vpn_gateway.vgw"

@@ -20,10 +20,13 @@ from typing import Any
 from chalicelib.core.model import (
     ClientVpnAuthorizationRule,
     ClientVpnEndpoint,
+    EgressOnlyInternetGateway,
     EndpointService,
     FlowLog,
     InternetGateway,
     NatGateway,
+    NetworkAcl,
+    NetworkAclEntry,
     NetworkSnapshot,
     Peering,
     PeeringSide,
@@ -37,6 +40,7 @@ from chalicelib.core.model import (
     TransitGateway,
     Vpc,
     VpcEndpoint,
+    VpnGateway,
 )
 from chalicelib.core.plan.reader import ID_PREFIX, ROUTE_TARGETS, Plan, PlannedChange
 
@@ -44,7 +48,11 @@ from chalicelib.core.plan.reader import ID_PREFIX, ROUTE_TARGETS, Plan, PlannedC
 # prefix of another, and text can be searched for them).
 STAND_IN = re.compile(r"\b[a-z][a-z-]*-tf\d{7}\b")
 # The resources AWS creates with another (see ``reader.IMPLICIT_ATTRS``) and their prefix.
-_IMPLICIT_PREFIX = {"default_route_table_id": "rtb", "association_default_route_table_id": "tgw-rtb"}
+_IMPLICIT_PREFIX = {
+    "default_route_table_id": "rtb",
+    "association_default_route_table_id": "tgw-rtb",
+    "default_network_acl_id": "acl",
+}
 
 Values = Mapping[str, Any]
 
@@ -94,6 +102,9 @@ class _Net:
         self.tgw_tables = {t.route_table_id: t for t in snapshot.tgw_route_tables}
         self.cvpns = {c.endpoint_id: c for c in snapshot.client_vpn_endpoints}
         self.prefix_lists = {p.prefix_list_id: p for p in snapshot.prefix_lists}
+        self.acls = {a.network_acl_id: a for a in snapshot.network_acls}
+        self.vgws = {g.gateway_id: g for g in snapshot.vpn_gateways}
+        self.eigws = {g.gateway_id: g for g in snapshot.egress_only_internet_gateways}
         self.addresses = addresses  # planned address -> its type
         self.names: dict[str, str] = {}  # stand-in -> address
         self.stand_in: dict[str, str] = {}  # address -> stand-in
@@ -143,6 +154,9 @@ class _Net:
             tgw_route_tables=tuple(self.tgw_tables.values()),
             client_vpn_endpoints=tuple(self.cvpns.values()),
             prefix_lists=tuple(self.prefix_lists.values()),
+            network_acls=tuple(self.acls.values()),
+            vpn_gateways=tuple(self.vgws.values()),
+            egress_only_internet_gateways=tuple(self.eigws.values()),
         )
 
     def _finish(self) -> None:
@@ -186,12 +200,19 @@ def _vpc(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
         main = net.id(f"{change.address}.default_route_table_id")
         if main is not None and main not in net.tables:
             net.tables[main] = RouteTable(main, rid, "", True, (), ())
+        acl_id = net.id(f"{change.address}.default_network_acl_id")  # and its default network ACL
+        if acl_id is not None and acl_id not in net.acls:
+            asked = v.get("assign_generated_ipv6_cidr_block") is True or _text(v, "ipv6_ipam_pool_id") is not None
+            has_ipv6 = asked or any(":" in c for c in cidrs)
+            net.acls[acl_id] = NetworkAcl(acl_id, rid, True, _default_acl_entries(has_ipv6))
 
 
 def _remove_vpc(net: _Net, v: Values, rid: str) -> None:
     net.vpcs.pop(rid, None)
     for table_id in [t.route_table_id for t in net.tables.values() if t.vpc_id == rid and t.main]:
         del net.tables[table_id]  # the main table goes with its VPC
+    for acl_id in [a.network_acl_id for a in net.acls.values() if a.vpc_id == rid and a.is_default]:
+        del net.acls[acl_id]  # so does its default network ACL
 
 
 def _cidr_association(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
@@ -222,10 +243,13 @@ def _subnet(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
         _text(v, "availability_zone") or "",
         _tags(v),
     )
+    if not any(rid in acl.subnet_ids for acl in net.acls.values()):
+        _associate_acl(net, rid, _default_acl(net, vpc_id))  # AWS puts a new subnet in the default ACL
 
 
 def _remove_subnet(net: _Net, v: Values, rid: str) -> None:
     net.subnets.pop(rid, None)
+    _associate_acl(net, rid, None)
     for table in list(net.tables.values()):
         if rid in table.subnet_ids:
             net.tables[table.route_table_id] = replace(table, subnet_ids=tuple(s for s in table.subnet_ids if s != rid))
@@ -339,6 +363,39 @@ def _remove_main_association(net: _Net, v: Values, rid: str) -> None:
 def _igw(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
     vpc_id = net.id(_text(v, "vpc_id"))
     net.igws[rid] = InternetGateway(rid, (vpc_id,) if vpc_id else (), str(v.get("owner_id") or ""), _tags(v))
+
+
+def _vpn_gateway(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
+    existing = net.vgws.get(rid)
+    vpc_id = net.id(_text(v, "vpc_id"))
+    vpc_ids: tuple[str, ...] = (vpc_id,) if vpc_id else ()
+    if existing is not None:  # its vpc_id is computed: a change of it is the only news
+        was = net.id(_text(change.before or {}, "vpc_id"))
+        vpc_ids = existing.vpc_ids
+        if vpc_id != was:
+            vpc_ids = tuple(i for i in vpc_ids if i != was) + ((vpc_id,) if vpc_id and vpc_id not in vpc_ids else ())
+    net.vgws[rid] = VpnGateway(rid, existing.state if existing is not None else "available", vpc_ids, _tags(v))
+
+
+def _vpn_attachment(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
+    gateway = net.vgws.get(net.id(_text(v, "vpn_gateway_id")) or "")
+    vpc_id = net.id(_text(v, "vpc_id"))
+    if gateway is not None and vpc_id is not None and vpc_id not in gateway.vpc_ids:
+        net.vgws[gateway.gateway_id] = replace(gateway, vpc_ids=(*gateway.vpc_ids, vpc_id))
+
+
+def _remove_vpn_attachment(net: _Net, v: Values, rid: str) -> None:
+    gateway = net.vgws.get(net.id(_text(v, "vpn_gateway_id")) or "")
+    vpc_id = net.id(_text(v, "vpc_id"))
+    if gateway is not None:
+        net.vgws[gateway.gateway_id] = replace(gateway, vpc_ids=tuple(i for i in gateway.vpc_ids if i != vpc_id))
+
+
+def _eigw(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
+    vpc_id = net.id(_text(v, "vpc_id"))
+    existing = net.eigws.get(rid)
+    vpc_ids = (vpc_id,) if vpc_id else (existing.vpc_ids if existing is not None else ())
+    net.eigws[rid] = EgressOnlyInternetGateway(rid, vpc_ids, _tags(v))
 
 
 def _nat(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
@@ -630,6 +687,187 @@ def _remove_authorization_rule(net: _Net, v: Values, rid: str) -> None:
         net.cvpns[endpoint.endpoint_id] = replace(endpoint, authorization_rules=rules)
 
 
+# ---------------------------------------------------------------------------------
+# Network ACLs: every subnet is in exactly one; a subnet that leaves an ACL (its
+# association or its ACL deleted) goes back to its VPC's default ACL, as on AWS.
+# ---------------------------------------------------------------------------------
+
+# Protocols as DescribeNetworkAcls gives them (numbers); Terraform takes names or numbers.
+_ACL_PROTOCOLS = {"-1": "-1", "all": "-1", "tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58"}
+_ACL_PORTED = ("6", "17")
+_ACL_LAST = 32767  # the '*' rule AWS puts at the end of each direction
+
+
+def _acl_protocol(value: Any) -> str | None:
+    text = str(value).strip().lower() if value is not None else ""
+    if text in _ACL_PROTOCOLS:
+        return _ACL_PROTOCOLS[text]
+    return str(int(text)) if text.isdigit() else None
+
+
+def _acl_entry(r: Values, egress: bool, number_key: str, action_key: str) -> NetworkAclEntry | None:
+    """An ``ingress`` / ``egress`` block (``rule_no``, ``action``) or an
+    ``aws_network_acl_rule`` (``rule_number``, ``rule_action``, ``egress``) as AWS holds it;
+    None when a field is missing (known only after apply: listed in plan.unknown)."""
+    protocol = _acl_protocol(r.get("protocol"))
+    number = r.get(number_key)
+    cidr = _text(r, "cidr_block") or _text(r, "ipv6_cidr_block")
+    action = _text(r, action_key)
+    if protocol is None or not isinstance(number, int) or isinstance(number, bool) or cidr is None or action is None:
+        return None
+    low, high = r.get("from_port"), r.get("to_port")
+    ported = protocol in _ACL_PORTED and isinstance(low, int) and isinstance(high, int)
+    return NetworkAclEntry(
+        number, egress, protocol, action.lower() == "allow", cidr, low if ported else None, high if ported else None
+    )
+
+
+def _acl_sorted(entries: Iterable[NetworkAclEntry]) -> tuple[NetworkAclEntry, ...]:
+    return tuple(sorted(entries, key=lambda e: (e.egress, e.rule_number, ":" in e.cidr)))
+
+
+def _last_rules(ipv6: bool) -> list[NetworkAclEntry]:
+    cidrs = ("0.0.0.0/0", "::/0") if ipv6 else ("0.0.0.0/0",)
+    return [NetworkAclEntry(_ACL_LAST, egress, "-1", False, c) for egress in (False, True) for c in cidrs]
+
+
+def _default_acl_entries(ipv6: bool) -> tuple[NetworkAclEntry, ...]:
+    """A new VPC's default ACL: rule 100 allows everything both ways (101 for IPv6)."""
+    allow = [NetworkAclEntry(100, egress, "-1", True, "0.0.0.0/0") for egress in (False, True)]
+    if ipv6:
+        allow += [NetworkAclEntry(101, egress, "-1", True, "::/0") for egress in (False, True)]
+    return _acl_sorted([*allow, *_last_rules(ipv6)])
+
+
+def _has_ipv6(net: _Net, vpc_id: str) -> bool:
+    vpc = net.vpcs.get(vpc_id)
+    return vpc is not None and any(":" in c for c in vpc.cidrs)
+
+
+def _default_acl(net: _Net, vpc_id: str | None) -> str | None:
+    return next((a.network_acl_id for a in net.acls.values() if a.vpc_id == vpc_id and a.is_default), None)
+
+
+def _associate_acl(net: _Net, subnet_id: str, acl_id: str | None) -> None:
+    """Moves the subnet to ``acl_id`` (None: out of every ACL, its own is not known)."""
+    for acl in list(net.acls.values()):
+        if subnet_id in acl.subnet_ids and acl.network_acl_id != acl_id:
+            subnets = tuple(s for s in acl.subnet_ids if s != subnet_id)
+            net.acls[acl.network_acl_id] = replace(acl, subnet_ids=subnets)
+    target = net.acls.get(acl_id or "")
+    if target is not None and subnet_id not in target.subnet_ids:
+        net.acls[target.network_acl_id] = replace(target, subnet_ids=(*target.subnet_ids, subnet_id))
+
+
+def _to_default_acl(net: _Net, subnet_id: str, vpc_id: str | None = None) -> None:
+    subnet = net.subnets.get(subnet_id)
+    _associate_acl(net, subnet_id, _default_acl(net, subnet.vpc_id if subnet is not None else vpc_id))
+
+
+def _inline_entries(v: Values, current: Iterable[NetworkAclEntry]) -> tuple[NetworkAclEntry, ...]:
+    """The ACL's rules with each direction given inline replaced (Terraform owns the whole
+    set); a direction not given (rules kept as ``aws_network_acl_rule``) is kept."""
+    entries = list(current)
+    for egress, key in ((False, "ingress"), (True, "egress")):
+        rules = v.get(key)
+        if not isinstance(rules, list):
+            continue
+        kept = [e for e in entries if e.egress != egress or e.rule_number >= _ACL_LAST]
+        given = (_acl_entry(r, egress, "rule_no", "action") for r in rules if isinstance(r, dict))
+        entries = kept + [e for e in given if e is not None]
+    return _acl_sorted(entries)
+
+
+def _acl_subnets(net: _Net, v: Values, acl_id: str, leave: bool) -> None:
+    """``subnet_ids`` when given: they move to the ACL; with ``leave``, its subnets not
+    listed go back to the default ACL (a default ACL cannot let a subnet go)."""
+    if not isinstance(v.get("subnet_ids"), list):
+        return
+    wanted = net.ids(_texts(v, "subnet_ids"))
+    acl = net.acls[acl_id]
+    if leave:
+        for subnet_id in acl.subnet_ids:
+            if subnet_id not in wanted:
+                _to_default_acl(net, subnet_id, acl.vpc_id)
+    for subnet_id in wanted:
+        _associate_acl(net, subnet_id, acl_id)
+
+
+def _network_acl(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
+    existing = net.acls.get(rid)
+    vpc_id = net.id(_text(v, "vpc_id")) or (existing.vpc_id if existing is not None else None)
+    if vpc_id is None:
+        return
+    current = existing.entries if existing is not None else _last_rules(_has_ipv6(net, vpc_id))
+    net.acls[rid] = NetworkAcl(
+        rid,
+        vpc_id,
+        existing.is_default if existing is not None else False,
+        _inline_entries(v, current),
+        existing.subnet_ids if existing is not None else (),
+        existing.owner_id if existing is not None else str(v.get("owner_id") or ""),
+        _tags(v),
+    )
+    _acl_subnets(net, v, rid, leave=True)
+
+
+def _remove_network_acl(net: _Net, v: Values, rid: str) -> None:
+    acl = net.acls.get(rid)
+    if acl is None:
+        return
+    for subnet_id in acl.subnet_ids:
+        _to_default_acl(net, subnet_id, acl.vpc_id)
+    del net.acls[rid]
+
+
+def _default_network_acl(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
+    """Terraform adopts the VPC's default ACL: its rules become exactly the inline ones."""
+    acl_id = net.id(_text(v, "default_network_acl_id") or _text(v, "id"))
+    vpc_id = net.id(_text(v, "vpc_id"))
+    acl = net.acls.get(acl_id or "")
+    if acl is None and acl_id is not None and vpc_id is not None:  # offline: known from the plan only
+        acl = NetworkAcl(acl_id, vpc_id, True, _acl_sorted(_last_rules(_has_ipv6(net, vpc_id))))
+    if acl is None:
+        return
+    net.acls[acl.network_acl_id] = replace(acl, entries=_inline_entries(v, acl.entries), tags=_tags(v))
+    _acl_subnets(net, v, acl.network_acl_id, leave=False)
+
+
+def _acl_rule_key(v: Values) -> tuple[object, bool]:
+    return v.get("rule_number"), v.get("egress") is True
+
+
+def _network_acl_rule(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
+    acl = net.acls.get(net.id(_text(v, "network_acl_id")) or "")
+    entry = _acl_entry(v, v.get("egress") is True, "rule_number", "rule_action")
+    if acl is None or entry is None:
+        return
+    # A rule number is unique in its direction (IPv4 and IPv6 alike): the new one replaces it.
+    entries = [e for e in acl.entries if (e.rule_number, e.egress) != (entry.rule_number, entry.egress)]
+    net.acls[acl.network_acl_id] = replace(acl, entries=_acl_sorted([*entries, entry]))
+
+
+def _remove_network_acl_rule(net: _Net, v: Values, rid: str) -> None:
+    acl = net.acls.get(net.id(_text(v, "network_acl_id")) or "")
+    if acl is not None:
+        key = _acl_rule_key(v)
+        net.acls[acl.network_acl_id] = replace(
+            acl, entries=tuple(e for e in acl.entries if (e.rule_number, e.egress) != key)
+        )
+
+
+def _acl_association(net: _Net, v: Values, rid: str, change: PlannedChange) -> None:
+    subnet_id, acl_id = net.id(_text(v, "subnet_id")), net.id(_text(v, "network_acl_id"))
+    if subnet_id is not None and acl_id in net.acls:
+        _associate_acl(net, subnet_id, acl_id)  # a subnet has one ACL: it leaves the one it had
+
+
+def _remove_acl_association(net: _Net, v: Values, rid: str) -> None:
+    subnet_id = net.id(_text(v, "subnet_id"))
+    if subnet_id is not None:
+        _to_default_acl(net, subnet_id)
+
+
 def _pop(part: str) -> Remove:
     def remove(net: _Net, v: Values, rid: str) -> None:
         getattr(net, part).pop(rid, None)
@@ -649,6 +887,9 @@ HANDLERS: tuple[tuple[str, Upsert, Remove], ...] = (
     ("aws_subnet", _subnet, _remove_subnet),
     ("aws_ec2_managed_prefix_list", _prefix_list, _pop("prefix_lists")),
     ("aws_internet_gateway", _igw, _pop("igws")),
+    ("aws_egress_only_internet_gateway", _eigw, _pop("eigws")),
+    ("aws_vpn_gateway", _vpn_gateway, _pop("vgws")),
+    ("aws_vpn_gateway_attachment", _vpn_attachment, _remove_vpn_attachment),
     ("aws_nat_gateway", _nat, _pop("nats")),
     ("aws_vpc_peering_connection", _peering, _pop("peerings")),
     ("aws_vpc_peering_connection_accepter", _peering_accepter, _nothing),
@@ -666,6 +907,10 @@ HANDLERS: tuple[tuple[str, Upsert, Remove], ...] = (
     ("aws_vpc_endpoint", _endpoint, _remove_endpoint),
     ("aws_vpc_endpoint_route_table_association", _endpoint_table, _remove_endpoint_table),
     ("aws_vpc_endpoint_service", _endpoint_service, _pop("services")),
+    ("aws_network_acl", _network_acl, _remove_network_acl),
+    ("aws_default_network_acl", _default_network_acl, _nothing),
+    ("aws_network_acl_rule", _network_acl_rule, _remove_network_acl_rule),
+    ("aws_network_acl_association", _acl_association, _remove_acl_association),
     ("aws_flow_log", _flow_log, _pop("flow_logs")),
     ("aws_ec2_client_vpn_endpoint", _client_vpn, _pop("cvpns")),
     ("aws_ec2_client_vpn_authorization_rule", _authorization_rule, _remove_authorization_rule),

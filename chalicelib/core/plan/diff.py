@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,11 +26,10 @@ from chalicelib.core.plan.apply import STAND_IN, Applied
 from chalicelib.core.plan.reader import Plan, PlannedChange
 from chalicelib.core.policy import Policy
 
-# Reachability intents (SPEC §7) run on both networks like the checks, once the path
-# engine exists: each evaluator is (snapshot, policy, now) -> findings whose resource is
-# the source subnet; the diff treats them like any other finding. None registered yet.
-IntentEvaluator = Callable[[NetworkSnapshot, Policy, dt.datetime], Iterable[Finding]]
-INTENT_EVALUATORS: tuple[IntentEvaluator, ...] = ()
+# Reachability intents (SPEC §7) need no hook here: they are the registry check
+# ``reachability-intent``, so ``evaluate`` runs them on both networks with every other
+# check, and the after-snapshot carries all the path engine reads (network ACLs, VPN and
+# egress-only gateways, prefix lists; TGW peering attachments as collected).
 
 # Where each applied type lands in the snapshot (the part whose readers an unknown blinds).
 TYPE_PARTS: dict[str, str] = {
@@ -60,6 +59,13 @@ TYPE_PARTS: dict[str, str] = {
     "aws_ec2_managed_prefix_list": "prefix_lists",
     "aws_ec2_client_vpn_endpoint": "client_vpn_endpoints",
     "aws_ec2_client_vpn_authorization_rule": "client_vpn_endpoints",
+    "aws_network_acl": "network_acls",
+    "aws_default_network_acl": "network_acls",
+    "aws_network_acl_rule": "network_acls",
+    "aws_network_acl_association": "network_acls",
+    "aws_vpn_gateway": "vpn_gateways",
+    "aws_vpn_gateway_attachment": "vpn_gateways",
+    "aws_egress_only_internet_gateway": "egress_only_internet_gateways",
 }
 
 
@@ -199,6 +205,26 @@ def unknown_resources(plan: Plan, region_of: Callable[[PlannedChange], str]) -> 
     )
 
 
+def through_acls(
+    unknown: Sequence[UnknownResource], after: Sequence[Applied], names: Mapping[str, str]
+) -> tuple[UnknownResource, ...]:
+    """An unknown in a network ACL (a rule's CIDR, the ACL an association names) may change
+    the verdict of every path through that ACL: its subnets and its VPC, by their names in
+    the findings, become subjects too."""
+    widened = []
+    for u in unknown:
+        extra: set[str] = set()
+        for applied in after:
+            if applied.snapshot.region != u.region:
+                continue
+            for acl in applied.snapshot.network_acls:
+                if {acl.network_acl_id, names.get(acl.network_acl_id)} & u.subjects:
+                    extra.add(names.get(acl.vpc_id, acl.vpc_id))
+                    extra.update(names.get(s, s) for s in acl.subnet_ids)
+        widened.append(replace(u, subjects=u.subjects | extra) if extra - u.subjects else u)
+    return tuple(widened)
+
+
 def _undecided(finding: Finding, unknown: Sequence[UnknownResource]) -> bool:
     return any(
         finding.region == u.region
@@ -227,8 +253,7 @@ def _audit(
     not_evaluated: list[NotEvaluated] = []
     for snapshot in snapshots:
         result = evaluate(snapshot, policy, now)
-        intents = [f for intent in INTENT_EVALUATORS for f in intent(snapshot, policy, now)]
-        findings += (_rename(f, names, plan.managed) for f in (*result.findings, *intents))
+        findings += (_rename(f, names, plan.managed) for f in result.findings)
         suppressed += (_rename(f, names, plan.managed) for f in result.suppressed)
         not_evaluated += result.not_evaluated
     order = _order
@@ -268,7 +293,7 @@ def compare(
         names.update(applied.names)
     before_audit = _audit(before, {}, plan, policy, now, account_id, duration_ms)
     after_audit = _audit([a.snapshot for a in after], names, plan, policy, now, account_id, duration_ms)
-    unknown = unknown_resources(plan, lambda c: c.region or default_region)
+    unknown = through_acls(unknown_resources(plan, lambda c: c.region or default_region), after, names)
     was = {f.id: f for f in before_audit.findings if not _undecided(f, unknown)}
     now_failing = {f.id: f for f in after_audit.findings if not _undecided(f, unknown)}
     regions = {s.region for s in before}

@@ -58,15 +58,16 @@ ID_PREFIX: dict[str, str | None] = {
     "aws_ec2_managed_prefix_list": "pl",
     "aws_ec2_client_vpn_endpoint": "cvpn-endpoint",
     "aws_ec2_client_vpn_authorization_rule": None,
+    # Read by the path engine (SPEC §7): a subnet's network ACL, the gateways routes lead to.
+    "aws_network_acl": "acl",
+    "aws_default_network_acl": "acl",
+    "aws_network_acl_rule": None,
+    "aws_network_acl_association": None,
+    "aws_vpn_gateway_attachment": None,
 }
-# Types SPEC §8 names that the snapshot cannot hold yet (network ACLs are being added to
-# the model by another change): listed in ``resources_ignored`` until then. The seam:
-# add the model type, then a handler in ``apply``, then remove the type from here.
-AWAITING_MODEL = frozenset({"aws_network_acl", "aws_network_acl_rule", "aws_network_acl_association"})
-# Referenced but never applied: gateways the path follows whose own records no check reads
-# (a route to them is still applied, naming them).
-LINK_ONLY = frozenset({"aws_vpn_gateway", "aws_egress_only_internet_gateway"})
-APPLIED_TYPES = frozenset(ID_PREFIX) - LINK_ONLY
+# Every other managed type is listed in ``resources_ignored``. A new type: its prefix here,
+# what it reads in ``READ_ATTRS``, a handler in ``apply.HANDLERS``, its part in ``diff.TYPE_PARTS``.
+APPLIED_TYPES = frozenset(ID_PREFIX)
 
 # Which resource types an attribute may point at (picks the right one out of an expression
 # that references several, such as an inline ``route`` block naming a NAT and a peering).
@@ -79,6 +80,9 @@ ATTR_TARGETS: dict[str, tuple[str, ...]] = {
     "route_table_ids": ("aws_route_table", "aws_default_route_table", "aws_vpc"),
     "default_route_table_id": ("aws_vpc",),
     "gateway_id": ("aws_internet_gateway", "aws_vpn_gateway"),
+    "vpn_gateway_id": ("aws_vpn_gateway",),
+    "network_acl_id": ("aws_network_acl", "aws_default_network_acl", "aws_vpc"),
+    "default_network_acl_id": ("aws_vpc",),
     "nat_gateway_id": ("aws_nat_gateway",),
     "vpc_peering_connection_id": ("aws_vpc_peering_connection", "aws_vpc_peering_connection_accepter"),
     "transit_gateway_id": ("aws_ec2_transit_gateway",),
@@ -101,6 +105,7 @@ IMPLICIT_ATTRS: dict[str, str] = {
     "main_route_table_id": "default_route_table_id",
     "association_default_route_table_id": "association_default_route_table_id",
     "propagation_default_route_table_id": "association_default_route_table_id",
+    "default_network_acl_id": "default_network_acl_id",
 }
 ROUTE_TARGETS = (
     "gateway_id",
@@ -156,6 +161,13 @@ READ_ATTRS: dict[str, tuple[str, ...]] = {
     "aws_ec2_managed_prefix_list": ("entry",),
     "aws_ec2_client_vpn_endpoint": ("vpc_id",),
     "aws_ec2_client_vpn_authorization_rule": ("client_vpn_endpoint_id", "target_network_cidr"),
+    "aws_network_acl": ("vpc_id", "subnet_ids"),  # + inline ingress / egress: _resolve_acl_blocks
+    "aws_default_network_acl": ("default_network_acl_id", "subnet_ids"),
+    "aws_network_acl_rule": ("network_acl_id", "rule_number", "protocol", "cidr_block", "ipv6_cidr_block"),
+    "aws_network_acl_association": ("network_acl_id", "subnet_id"),
+    "aws_vpn_gateway": ("vpc_id",),
+    "aws_vpn_gateway_attachment": ("vpc_id", "vpn_gateway_id"),
+    "aws_egress_only_internet_gateway": ("vpc_id",),
 }
 # Attributes whose unknown says nothing by itself: AWS computes them even when unused
 # (a new VPC's ``ipv6_cidr_block`` is unknown with no IPv6 asked for). They count only
@@ -518,22 +530,31 @@ def _target_type(address: str, instances: _Instances) -> str:
     return str(instances.change_by_address[address]["type"])
 
 
-# Attributes that name a table, which a VPC or a TGW stands for only through the attribute
-# of the table AWS creates with it (``aws_vpc.main.default_route_table_id``).
-_TABLE_ATTRS = frozenset(
-    {"route_table_id", "route_table_ids", "default_route_table_id", "transit_gateway_route_table_id"}
-)
-_TABLE_OWNERS = frozenset({"aws_vpc", "aws_ec2_transit_gateway"})
+# Attributes that name a resource AWS creates with a VPC or a TGW (its main route table,
+# its default network ACL, the TGW's default route table), which the VPC or TGW stands for
+# only through that resource's attribute (``aws_vpc.main.default_route_table_id``), with
+# the implicit resources each may name.
+_TABLES = frozenset({"default_route_table_id", "association_default_route_table_id"})
+_IMPLICIT_FOR: dict[str, frozenset[str]] = {
+    "route_table_id": _TABLES,
+    "route_table_ids": _TABLES,
+    "default_route_table_id": _TABLES,
+    "transit_gateway_route_table_id": _TABLES,
+    "network_acl_id": frozenset({"default_network_acl_id"}),
+    "default_network_acl_id": frozenset({"default_network_acl_id"}),
+}
+_IMPLICIT_OWNERS = frozenset({"aws_vpc", "aws_ec2_transit_gateway"})
 
 
-def _value_for(target: _Target, instances: _Instances, table: bool) -> str | None:
+def _value_for(target: _Target, instances: _Instances, implicit_ok: frozenset[str] | None) -> str | None:
     """What a reference resolves to: the target's id when it is known, else its address;
-    for a table attribute, the implicit table of a VPC or TGW (its id when known, else
-    ``<address>.<attribute>``). None when the target cannot stand for the attribute."""
+    for an attribute that names an implicit resource (``implicit_ok``), the one of a VPC or
+    TGW (its id when known, else ``<address>.<attribute>``). None when the target cannot
+    stand for the attribute."""
     after = (instances.change_by_address[target.address].get("change") or {}).get("after") or {}
     implicit = IMPLICIT_ATTRS.get(target.attribute or "")
-    if _target_type(target.address, instances) in _TABLE_OWNERS and table:
-        if implicit is None:
+    if _target_type(target.address, instances) in _IMPLICIT_OWNERS and implicit_ok is not None:
+        if implicit not in implicit_ok:
             return None
         known = after.get(target.attribute or "")
         return known if isinstance(known, str) and known else f"{target.address}.{implicit}"
@@ -548,12 +569,14 @@ def _candidates(
     wanted = ATTR_TARGETS.get(attr)
     if wanted is not None:
         targets = [t for t in targets if _target_type(t.address, instances) in wanted]
-    values = (_value_for(t, instances, attr in _TABLE_ATTRS) for t in targets)
+    values = (_value_for(t, instances, _IMPLICIT_FOR.get(attr)) for t in targets)
     return list(dict.fromkeys(v for v in values if v is not None))
 
 
 # Attributes AWS allocates when the configuration leaves them out (an IPAM pool's CIDR).
 _ALLOCATED = frozenset({"cidr_block", "ipv6_cidr_block"})
+# Attributes that hold a value, never a resource's id: unknown stays unknown.
+_VALUES = frozenset({"cidr_block", "ipv6_cidr_block", "rule_number", "protocol", "from_port", "to_port"})
 
 
 def _sole_in_module(attr: str, expression: Any, module: str, instances: _Instances) -> list[str]:
@@ -615,13 +638,15 @@ def _resolve_after(
             values = _sole_in_module(attr, expression, module, instances)
         if attr in LIST_ATTRS and values:
             after[attr] = values
-        elif len(values) == 1 and attr not in ("cidr_block", "ipv6_cidr_block"):
+        elif len(values) == 1 and attr not in _VALUES:
             after[attr] = values[0]
         else:
             after.pop(attr, None)
             unknown.append(attr)
     if rtype in ("aws_route_table", "aws_default_route_table"):
         unknown += _resolve_inline_routes(after, unknown_map, expressions, module, same_index, config, instances)
+    if rtype in ("aws_network_acl", "aws_default_network_acl"):
+        unknown += _resolve_acl_blocks(after, unknown_map, expressions)
     if rtype == "aws_ec2_transit_gateway_vpc_attachment" and unknown_map.get("subnet_ids") is True:
         after["subnet_ids"] = _candidates(
             "subnet_ids", expressions.get("subnet_ids"), module, same_index, config, instances
@@ -666,6 +691,39 @@ def _resolve_inline_routes(
                 routes[n][attr] = ""
                 unknown.append(f"route[{n}].{attr}")
     after["route"] = routes
+    return unknown
+
+
+ACL_RULE_ATTRS = ("rule_no", "action", "protocol", "from_port", "to_port", "cidr_block", "ipv6_cidr_block")
+
+
+def _resolve_acl_blocks(
+    after: dict[str, Any], unknown_map: Mapping[str, Any], expressions: Mapping[str, Any]
+) -> list[str]:
+    """Inline ``ingress`` / ``egress`` rules of a network ACL. A whole set unknown and not
+    in the configuration is computed (the rules are ``aws_network_acl_rule`` resources):
+    dropped, the ACL keeps the rules it has. A rule with an unknown field (a CIDR from an
+    IPAM pool) is left out and listed, never guessed."""
+    unknown: list[str] = []
+    for attr in ("ingress", "egress"):
+        flags = unknown_map.get(attr)
+        if flags is True:
+            after.pop(attr, None)
+            if attr in expressions:
+                unknown.append(attr)
+            continue
+        rules = after.get(attr)
+        if not isinstance(flags, list) or not isinstance(rules, list):
+            continue
+        kept = []
+        for n, rule in enumerate(rules):
+            element = flags[n] if n < len(flags) and isinstance(flags[n], dict) else {}
+            missing = [k for k in ACL_RULE_ATTRS if element.get(k) is True]
+            if missing:
+                unknown += (f"{attr}[{n}].{k}" for k in missing)
+            else:
+                kept.append(rule)
+        after[attr] = kept
     return unknown
 
 

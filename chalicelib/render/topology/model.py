@@ -7,6 +7,9 @@ the peerings drawn (both ends have a card) and the TGW attachment stubs (an atta
 associated with or propagating to a route table). The findings are indexed per resource
 (``Marks``) and turned into what each card says: frames, tags, overlap marks, missing
 endpoints. ``layout`` gives this model its positions and sizes; ``svg`` writes it.
+
+States are read through ``chalicelib.core.states``: a peering, TGW, TGW route table, TGW
+attachment or interface endpoint is drawn unless it is gone; an in-flight peering dashed.
 """
 
 from __future__ import annotations
@@ -17,10 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.core.model import Finding, NetworkSnapshot, Peering, Severity, TgwRouteTable, TransitGateway
+from chalicelib.core.states import is_gone, is_live
 
 LANE_COLOURS = ("#2f6db5", "#8a4fbf", "#1f8a70", "#b36b00", "#c2185b", "#546e7a", "#6d8f00", "#00838f")
-LIVE_PEERING = ("active", "pending-acceptance", "provisioning")
-GONE = ("deleted", "deleting", "failed", "rejected")
 
 # A few words for a finding drawn as a tag on an element (the table has the full text).
 SHORT = {
@@ -231,7 +233,7 @@ class _Builder:
         self.peerings: dict[str, Peering] = {}
         for snapshot in self.snapshots:
             for peering in sorted(snapshot.peerings, key=lambda p: p.peering_id):
-                if peering.status not in LIVE_PEERING or peering.peering_id in self.peerings:
+                if is_gone(peering.status) or peering.peering_id in self.peerings:
                     continue
                 self.peerings[peering.peering_id] = peering
                 for side in (peering.requester, peering.accepter):
@@ -240,7 +242,7 @@ class _Builder:
                         self.vpcs[side.vpc_id] = VpcView(side.vpc_id, region, side.owner_id, "", side.cidrs, None)
         for snapshot in self.snapshots:
             for attachment in snapshot.tgw_attachments:
-                if attachment.resource_type != "vpc" or attachment.state in GONE:
+                if attachment.resource_type != "vpc" or is_gone(attachment.state):
                     continue
                 if attachment.resource_id not in self.vpcs:
                     self.vpcs[attachment.resource_id] = VpcView(
@@ -261,10 +263,10 @@ class _Builder:
             column = regions.setdefault(snapshot.region, RegionView(snapshot.region, external_only=False))
             column.snapshots.append(snapshot)
             for tgw in sorted(snapshot.transit_gateways, key=lambda t: (name_of(t.tags, "~"), t.tgw_id)):
-                if tgw.state in GONE or any(t.tgw_id == tgw.tgw_id for t, _, _ in column.tgws):
+                if is_gone(tgw.state) or any(t.tgw_id == tgw.tgw_id for t, _, _ in column.tgws):
                     continue
                 tables = sorted(
-                    (t for t in snapshot.tgw_route_tables if t.tgw_id == tgw.tgw_id and t.state not in GONE),
+                    (t for t in snapshot.tgw_route_tables if t.tgw_id == tgw.tgw_id and not is_gone(t.state)),
                     key=lambda t: (name_of(t.tags, "~"), t.route_table_id),
                 )
                 column.tgws.append((tgw, tables, snapshot))
@@ -469,7 +471,7 @@ class _Builder:
         rows: list[Row] = []
         tags: list[Tag] = []
         for endpoint in sorted(snapshot.vpc_endpoints, key=lambda e: (e.service, e.endpoint_id)):
-            if endpoint.vpc_id != view.vpc_id or endpoint.endpoint_id in self.drawn or endpoint.state in GONE:
+            if endpoint.vpc_id != view.vpc_id or endpoint.endpoint_id in self.drawn or is_gone(endpoint.state):
                 continue
             self.drawn.add(endpoint.endpoint_id)
             failing = marks.on(endpoint.endpoint_id)
@@ -479,7 +481,7 @@ class _Builder:
             tags.append(
                 Tag(
                     text,
-                    "bad" if failing else ("ok" if endpoint.state == "available" else "warn"),
+                    "bad" if failing else ("ok" if is_live(endpoint.state) else "warn"),
                     endpoint.endpoint_id,
                     finding_title(failing)
                     or f"{endpoint.endpoint_type} endpoint {endpoint.endpoint_id} ({endpoint.state})",
@@ -518,7 +520,7 @@ class _Builder:
         marks = self.marks
         self.drawn.add(tgw.tgw_id)
         own = marks.on(tgw.tgw_id)
-        attachments = [a for a in snapshot.tgw_attachments if a.tgw_id == tgw.tgw_id and a.state not in GONE]
+        attachments = [a for a in snapshot.tgw_attachments if a.tgw_id == tgw.tgw_id and not is_gone(a.state)]
         vpc_count = sum(1 for a in attachments if a.resource_type == "vpc")
         info = [Tag(f"{vpc_count} VPC attachment{'s' if vpc_count != 1 else ''}")]
         if tgw.auto_accept_shared_attachments == "enable":
@@ -637,7 +639,7 @@ class _Builder:
             propagations = {t.route_table_id: t.propagations for _, tables, _ in region.tgws for t in tables}
             for snapshot in region.snapshots:
                 for attachment in sorted(snapshot.tgw_attachments, key=lambda a: a.attachment_id):
-                    if attachment.resource_type != "vpc" or attachment.state in GONE:
+                    if attachment.resource_type != "vpc" or is_gone(attachment.state):
                         continue
                     if attachment.resource_id not in carded:
                         continue

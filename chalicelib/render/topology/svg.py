@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
+from chalicelib.core.states import is_in_flight
 from chalicelib.render.topology.layout import (
     CHAR_W,
     HEADER_H,
@@ -117,7 +118,7 @@ def _peering_svg(line: PeeringLine, marks: Marks) -> tuple[str, str]:
     """A peering's curve, and its label (drawn last, above the cards)."""
     peering = line.peering
     findings = marks.on(peering.peering_id)
-    classes = "peering" + (" bad" if line.bad else "") + (" pending" if peering.status != "active" else "")
+    classes = "peering" + (" bad" if line.bad else "") + (" pending" if is_in_flight(peering.status) else "")
     classes += finding_classes(findings)
     title = f"{peering.peering_id} ({peering.status}): {peering.requester.vpc_id} - {peering.accepter.vpc_id}"
     if findings:

@@ -404,3 +404,83 @@ def _element(root: ET.Element, resource_id: str) -> ET.Element:
         if el.get("data-resource") == resource_id and el.tag == "g":
             return el
     raise AssertionError(f"no element for {resource_id}")
+
+
+# What is drawn follows chalicelib/core/states.py: live and in flight are drawn (in flight
+# dashed), gone is not, whatever the vocabulary's spelling.
+@pytest.mark.parametrize(
+    ("status", "drawn", "pending"),
+    [
+        ("active", True, False),
+        ("pending-acceptance", True, True),
+        ("provisioning", True, True),
+        ("initiating-request", True, True),  # in flight: drawn since the lists came from states.py
+        ("pendingAcceptance", True, True),
+        ("expired", False, False),
+        ("rejected", False, False),
+        ("failed", False, False),
+        ("deleting", False, False),
+        ("deleted", False, False),
+    ],
+)
+def test_a_peering_is_drawn_unless_gone_and_dashed_while_in_flight(status: str, drawn: bool, pending: bool) -> None:
+    (snapshot,) = landscape((("us-east-1", 6),))
+    peering = snapshot.peerings[0]
+    changed = replace(
+        snapshot, peerings=tuple(replace(p, status=status) if p is peering else p for p in snapshot.peerings)
+    )
+    diagram = topology.build((changed,), [])
+    assert [e.resource for e in diagram.edges if e.resource == peering.peering_id] == [peering.peering_id] * drawn
+    paths = [el for el in ET.fromstring(diagram.svg).iter() if el.get("data-resource") == peering.peering_id]
+    assert any("pending" in (el.get("class") or "").split() for el in paths) == pending
+
+
+@pytest.mark.parametrize(
+    ("state", "drawn"),
+    [
+        ("available", True),
+        ("pending", True),
+        ("pendingAcceptance", True),
+        ("modifying", True),
+        ("rollingBack", False),  # gone (states.py): no longer drawn as a stub
+        ("rejecting", False),
+        ("failing", False),
+        ("failed", False),
+        ("rejected", False),
+        ("deleting", False),
+        ("deleted", False),
+    ],
+)
+def test_a_tgw_attachment_is_a_stub_unless_gone(state: str, drawn: bool) -> None:
+    (snapshot,) = landscape((("us-east-1", 6),))
+    attachment = next(a for a in snapshot.tgw_attachments if a.resource_type == "vpc")
+    changed = replace(
+        snapshot,
+        tgw_attachments=tuple(replace(a, state=state) if a is attachment else a for a in snapshot.tgw_attachments),
+    )
+    stubs = [e for e in topology.build((changed,), []).edges if e.resource == attachment.attachment_id]
+    assert bool(stubs) == drawn
+
+
+@pytest.mark.parametrize(
+    ("state", "kind"),
+    [
+        ("available", "t-ok"),
+        ("Available", "t-ok"),
+        ("pendingAcceptance", "t-warn"),
+        ("pending", "t-warn"),
+        ("expired", None),
+        ("Deleted", None),
+        ("deleted", None),
+        ("failed", None),
+    ],
+)
+def test_an_interface_endpoint_is_a_tag_unless_gone(state: str, kind: str | None) -> None:
+    (snapshot,) = landscape((("us-east-1", 6),))
+    endpoint = next(e for e in snapshot.vpc_endpoints if e.endpoint_type == "Interface")
+    changed = replace(
+        snapshot, vpc_endpoints=tuple(replace(e, state=state) if e is endpoint else e for e in snapshot.vpc_endpoints)
+    )
+    root = ET.fromstring(topology.build((changed,), []).svg)
+    tags = [g for g in root.iter("g") if g.get("data-resource") == endpoint.endpoint_id]
+    assert [k for g in tags for k in (g.get("class") or "").split() if k.startswith("t-")] == ([kind] if kind else [])

@@ -3,9 +3,15 @@
 index = PathIndex(snapshots)             # one per region; indexes built once
 result = index.trace("subnet-0abc", "s3", "tcp", 443)
 result.verdict, result.blocked_at, result.to_json(), result.resource_ids
+
+index.py   the snapshots' indexes, built once: route tables as LPM tables, subnets by address
+walk.py    one walk: the target, the hops of one direction, a hop's outcome
+hops.py    one handler per route target kind (HANDLERS), the NACL check, the TGW walk
+trace.py   PathIndex.trace: names resolved, the walk there and the reply back, the verdict
+lookup.py nacl.py result.py text.py   LPM, NACL rules, the result, its text
 """
 
-from chalicelib.core.paths.engine import HANDLERS, PROTOCOLS, PathIndex, PathQueryError
+from chalicelib.core.paths.hops import HANDLERS
 from chalicelib.core.paths.result import (
     REACHABLE,
     SG_NOTE,
@@ -17,6 +23,7 @@ from chalicelib.core.paths.result import (
     PathResult,
     Source,
 )
+from chalicelib.core.paths.trace import PROTOCOLS, PathIndex, PathQueryError
 
 __all__ = [
     "HANDLERS",

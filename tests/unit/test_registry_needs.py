@@ -63,7 +63,11 @@ def rich_snapshot(scope: tuple[str, ...] = ()) -> NetworkSnapshot:
             Vpc("vpc-b", ME, ("10.0.0.0/16", "10.9.0.0/16")),
             Vpc("vpc-c", ME, ("10.3.0.0/16",)),
         ),
-        subnets=(Subnet("subnet-a", "vpc-a", ME, "10.0.1.0/24"), Subnet("subnet-b", "vpc-b", ME, "10.0.1.0/24")),
+        subnets=(
+            Subnet("subnet-a", "vpc-a", ME, "10.0.1.0/24"),
+            Subnet("subnet-b", "vpc-b", ME, "10.0.1.0/24"),
+            Subnet("subnet-b9", "vpc-b", ME, "10.9.1.0/24"),
+        ),
         route_tables=(
             RouteTable(
                 "rtb-a",
@@ -81,6 +85,9 @@ def rich_snapshot(scope: tuple[str, ...] = ()) -> NetworkSnapshot:
                     Route("pl-s3", "vpce-s3"),
                 ),
             ),
+            # vpc-b answers 10.0.1.0/24 locally (its own overlapping block): replies to
+            # subnet-a never get back over pcx-1.
+            RouteTable("rtb-b", "vpc-b", ME, True, (), (Route("10.0.0.0/16", "local"), Route("10.9.0.0/16", "local"))),
         ),
         internet_gateways=(InternetGateway("igw-1", ("vpc-b",), ME),),
         nat_gateways=(NatGateway("nat-1", "vpc-a", "subnet-a", "deleted"),),
@@ -136,7 +143,13 @@ def guarded(snapshot: NetworkSnapshot, spec: CheckSpec) -> NetworkSnapshot:
 
 
 POLICY = parse_policy(
-    {"endpoints": {"gateway": ["s3", "dynamodb"], "interface": ["ssm", "sts"]}, "trusted_accounts": [ME]}
+    {
+        "endpoints": {"gateway": ["s3", "dynamodb"], "interface": ["ssm", "sts"]},
+        "trusted_accounts": [ME],
+        "reachability": [
+            {"name": "a-reaches-b", "from": {"vpc_ids": ["vpc-a"]}, "to": {"vpc_ids": ["vpc-b"]}, "expect": "reachable"}
+        ],
+    }
 )
 
 

@@ -180,3 +180,16 @@ def test_every_action_lands_in_a_snapshot_part() -> None:
     fields = {f.name for f in dataclasses.fields(NetworkSnapshot)}
     assert {a for spec in REGISTRY for a in spec.needs} <= set(ACTION_PARTS)
     assert set(ACTION_PARTS.values()) <= fields
+
+
+@pytest.mark.parametrize("spec", REGISTRY, ids=lambda s: s.id)
+def test_in_a_scoped_audit_a_check_reads_only_what_a_scoped_collection_fetches(spec: CheckSpec) -> None:
+    """``scoped_needs`` is what a scoped collection fetches for a check: reading more there
+    would judge on data that was never collected."""
+    snapshot = rich_snapshot(("vpc-a",))
+    scoped_parts = spec.parts_read(scoped=True)
+    guarded_snapshot = dataclasses.replace(
+        snapshot, **{part: undeclared(part) for part in PARTS if part not in scoped_parts}
+    )
+    violations = list(spec.fn(guarded_snapshot, POLICY))
+    assert {v.resource_id for v in violations} <= spec.subjects(guarded_snapshot)

@@ -14,7 +14,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Chalice, CloudWatchEvent, IAMAuthorizer, Rate, Request, Response, SNSEvent, SQSEvent
 
-from chalicelib.api import (
+from chalicelib.core.model import Finding
+from chalicelib.service.api import (
     MAX_LIMIT,
     ApiError,
     FindingsQuery,
@@ -22,8 +23,7 @@ from chalicelib.api import (
     parse_findings_query,
     validate_finding_id,
 )
-from chalicelib.model import Finding
-from chalicelib.service import Outcome, Service, require_enqueued
+from chalicelib.service.pipelines import Outcome, Service, require_enqueued
 
 AUDIT_QUEUE = "vpcwatch-audits"  # created by resources.json / `vpcwatch setup`
 ALERTS_TOPIC = "vpcwatch-alerts"
@@ -31,7 +31,7 @@ ALERTS_TOPIC = "vpcwatch-alerts"
 # (.chalice/config.json) bounds one audit, never a batch of them audited one after
 # another: a region's audit takes seconds to a minute or two in the largest landscapes,
 # ten of them in a row could not be bounded by any timeout. Parallelism comes from the
-# event source's maximum concurrency (chalicelib/infra.py), and a failed message is
+# event source's maximum concurrency (vpcwatch_tools/infra.py), and a failed message is
 # retried alone.
 AUDIT_BATCH_SIZE = 1
 
@@ -66,7 +66,7 @@ def traced(handler: Callable[..., Any]) -> Callable[..., Any]:
 def service() -> Service:
     global _service
     if _service is None:
-        from chalicelib.settings import load_settings
+        from chalicelib.aws.settings import load_settings
 
         _service = Service(load_settings(read_parameter=_read_parameter), observe=_observe)
     return _service
@@ -78,7 +78,7 @@ def _read_parameter(name: str) -> str:
     from aws_lambda_powertools.utilities.parameters import get_parameter
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-    from chalicelib.settings import SettingsError
+    from chalicelib.aws.settings import SettingsError
 
     try:
         return str(get_parameter(name, decrypt=True, max_age=300))
@@ -277,7 +277,7 @@ def get_report() -> Any:
 @traced
 def get_paths() -> Any:
     """SPEC §7: the path from a subnet (or address) to a destination, in one region."""
-    from chalicelib.paths_api import answer_path, collect_paths, parse_paths_query
+    from chalicelib.service.paths_api import answer_path, collect_paths, parse_paths_query
 
     try:
         query = parse_paths_query(_request().query_params)

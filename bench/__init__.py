@@ -1,6 +1,6 @@
 """Benchmarks. They run on moto (in-process or server), which has no Client VPN API: the
 emulator opt-in makes that read as "no Client VPN" instead of a collection error, as in
-the demo (``chalicelib/collect/session.py``)."""
+the demo (``chalicelib/aws/session.py``)."""
 
 import os
 

@@ -16,12 +16,12 @@ import tracemalloc
 import boto3
 
 from bench.landscape import build_landscape
-from chalicelib.audit import run_audit
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import account_id, make_client
-from chalicelib.devserver import moto_server, reset
-from chalicelib.model import NetworkSnapshot
-from chalicelib.policy import Policy
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.session import account_id, make_client
+from chalicelib.core.audit import run_audit
+from chalicelib.core.model import NetworkSnapshot
+from chalicelib.core.policy import Policy
+from vpcwatch_tools.devserver import moto_server, reset
 
 REGION = "us-east-1"
 SIZES = (10, 50, 200)

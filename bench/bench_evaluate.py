@@ -15,8 +15,8 @@ import time
 import tracemalloc
 
 from bench.synthetic import synthetic_snapshot
-from chalicelib.audit import evaluate
-from chalicelib.policy import Policy
+from chalicelib.core.audit import evaluate
+from chalicelib.core.policy import Policy
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 SIZES = [  # (VPCs, VPC routes, TGW attachments)

@@ -55,12 +55,13 @@ def measure(
     its CloudTrail event)."""
     from moto import mock_aws
 
-    from chalicelib.collect.session import make_client
-    from chalicelib.lab import remove_default_vpc
-    from chalicelib.policy import parse_policy
-    from chalicelib.provision import provision
-    from chalicelib.service import Service
-    from chalicelib.settings import Settings
+    from chalicelib.aws.session import make_client
+    from chalicelib.aws.settings import Settings
+    from chalicelib.core.checks import CHECK_IDS
+    from chalicelib.core.policy import parse_policy
+    from chalicelib.service.pipelines import Service
+    from vpcwatch_tools.lab import remove_default_vpc
+    from vpcwatch_tools.provision import provision
 
     rows = []
     with mock_aws():
@@ -76,7 +77,7 @@ def measure(
             findings_table=env["FINDINGS_TABLE"],
             alerts_topic_arn=env["ALERTS_TOPIC_ARN"],
             audit_regions=(REGION,),
-            policy=parse_policy({"endpoints": {"gateway": gateway}}),
+            policy=parse_policy({"endpoints": {"gateway": gateway}}, CHECK_IDS),
         )
         service = Service(settings, session=session)
         service.audit_and_notify()

@@ -15,8 +15,8 @@ import time
 import tracemalloc
 
 from bench.synthetic import synthetic_snapshot
-from chalicelib.model import NetworkSnapshot
-from chalicelib.paths import PathIndex
+from chalicelib.core.model import NetworkSnapshot
+from chalicelib.core.paths import PathIndex
 
 QUERIES = 10_000
 SIZES = [  # VPCs, VPC routes, TGW attachments

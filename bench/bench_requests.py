@@ -64,7 +64,7 @@ def row(label: str, calls: Counter[str]) -> str:
 
 
 def route_change(ec2: Any, rtb: str, igw: str, account: str, region: str, event_id: str) -> dict[str, Any]:
-    from chalicelib.lab import cloudtrail_event
+    from vpcwatch_tools.lab import cloudtrail_event
 
     ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     return cloudtrail_event(
@@ -148,11 +148,11 @@ def main() -> None:
     )
     warnings.filterwarnings("ignore")
     from bench.landscape import build_landscape
-    from chalicelib.collect.session import make_client
-    from chalicelib.lab import build_lab, remove_default_vpc
-    from chalicelib.provision import provision
-    from chalicelib.service import Service
-    from chalicelib.settings import Settings
+    from chalicelib.aws.session import make_client
+    from chalicelib.aws.settings import Settings
+    from chalicelib.service.pipelines import Service
+    from vpcwatch_tools.lab import build_lab, remove_default_vpc
+    from vpcwatch_tools.provision import provision
 
     with mock_aws():
         setup = boto3.session.Session(region_name=HOME)

@@ -27,9 +27,9 @@ ROUNDS = 10
 def main() -> None:
     from moto import mock_aws
 
-    from chalicelib.collect.session import make_client
-    from chalicelib.lab import apply_fix, build_lab, cloudtrail_event, fix_event, remove_default_vpc
-    from chalicelib.provision import provision
+    from chalicelib.aws.session import make_client
+    from vpcwatch_tools.lab import apply_fix, build_lab, cloudtrail_event, fix_event, remove_default_vpc
+    from vpcwatch_tools.provision import provision
 
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "POLICY"):
         os.environ.pop(name, None)

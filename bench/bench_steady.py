@@ -44,11 +44,11 @@ class Run:
 def sweep_twice(landscape: str, build: str, accounts: int) -> list[Run]:
     from moto import mock_aws
 
-    from chalicelib.collect.session import make_client
-    from chalicelib.lab import build_lab, remove_default_vpc
-    from chalicelib.provision import provision
-    from chalicelib.service import Service
-    from chalicelib.settings import Settings
+    from chalicelib.aws.session import make_client
+    from chalicelib.aws.settings import Settings
+    from chalicelib.service.pipelines import Service
+    from vpcwatch_tools.lab import build_lab, remove_default_vpc
+    from vpcwatch_tools.provision import provision
 
     runs = []
     with mock_aws():

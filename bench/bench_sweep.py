@@ -109,8 +109,8 @@ def build_organization(
     """``accounts_wanted`` accounts (moto's management account and the others members), each
     with ``vpcs_per_pair`` private VPCs per region (default VPC removed), built as that
     account."""
-    from chalicelib.collect.session import make_client
-    from chalicelib.lab import remove_default_vpc
+    from chalicelib.aws.session import make_client
+    from vpcwatch_tools.lab import remove_default_vpc
 
     organizations = make_client(session, "organizations", HOME)
     organizations.create_organization(FeatureSet="ALL")
@@ -137,8 +137,8 @@ def build_organization(
 def fresh_store(session: boto3.session.Session, env: dict[str, str]) -> None:
     """An empty findings table, so every mode does the same work (the queue is empty
     between modes: the workers drain it)."""
-    from chalicelib.collect.session import make_client
-    from chalicelib.provision import provision
+    from chalicelib.aws.session import make_client
+    from vpcwatch_tools.provision import provision
 
     dynamodb = make_client(session, "dynamodb", HOME)
     dynamodb.delete_table(TableName=env["FINDINGS_TABLE"])
@@ -156,7 +156,7 @@ def in_process(make_service: Callable[..., Any], concurrency: int) -> Callable[[
 def through_sqs(
     make_service: Callable[..., Any], session: boto3.session.Session, queue_url: str, workers: int
 ) -> Callable[[], tuple[int, int, int]]:
-    from chalicelib.collect.session import make_client
+    from chalicelib.aws.session import make_client
 
     def sweep() -> tuple[int, int, int]:
         enqueued = make_service(queue=True).sweep()
@@ -199,9 +199,9 @@ def main() -> None:
 
     from moto import mock_aws
 
-    from chalicelib.provision import provision
-    from chalicelib.service import SWEEP_CONCURRENCY, Service
-    from chalicelib.settings import Settings
+    from chalicelib.aws.settings import Settings
+    from chalicelib.service.pipelines import SWEEP_CONCURRENCY, Service
+    from vpcwatch_tools.provision import provision
 
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "POLICY", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):
         os.environ.pop(name, None)

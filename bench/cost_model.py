@@ -154,12 +154,12 @@ def measure(latency: float) -> list[PairRun]:
     from moto import mock_aws
 
     from bench.bench_sweep import serialize_moto
-    from chalicelib.collect.session import make_client
-    from chalicelib.lab import build_lab, remove_default_vpc
-    from chalicelib.provision import provision
-    from chalicelib.service import Service
-    from chalicelib.settings import Settings
-    from chalicelib.store import INDEXES
+    from chalicelib.aws.session import make_client
+    from chalicelib.aws.settings import Settings
+    from chalicelib.aws.store import INDEXES
+    from chalicelib.service.pipelines import Service
+    from vpcwatch_tools.lab import build_lab, remove_default_vpc
+    from vpcwatch_tools.provision import provision
 
     serialize_moto()
     runs = []

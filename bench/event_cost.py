@@ -53,7 +53,7 @@ def build_spoke(ec2: Any, region: str, tables: int) -> Spoke:
 
 
 def event(name: str, request: dict[str, Any], response: dict[str, Any], region: str, event_id: str) -> dict[str, Any]:
-    from chalicelib.lab import cloudtrail_event
+    from vpcwatch_tools.lab import cloudtrail_event
 
     return cloudtrail_event(name, request, response, account_id=ACCOUNT, region=region, event_id=event_id)
 

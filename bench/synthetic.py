@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from chalicelib.model import (
+from chalicelib.core.model import (
     FlowLog,
     NetworkSnapshot,
     Peering,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from chalicelib.audit import AuditResult
+from chalicelib.core.audit import AuditResult
 from chalicelib.render import asff, html, markdown, sarif, table
 
 

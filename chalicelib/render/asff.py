@@ -25,9 +25,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.audit import AuditResult, partition
-from chalicelib.checks import CHECK_BY_ID
-from chalicelib.model import Finding
+from chalicelib.core.audit import AuditResult, partition
+from chalicelib.core.checks import CHECK_BY_ID
+from chalicelib.core.fixes import fix_for
+from chalicelib.core.model import Finding
 
 SCHEMA_VERSION = "2018-10-08"
 PRODUCT_NAME = "vpcwatch"
@@ -123,6 +124,9 @@ def to_asff(finding: Finding, *, region: str | None = None, account_id: str | No
     }
     if finding.vpc_id:
         fields["vpcwatch/vpcId"] = finding.vpc_id
+    cli = fix_for(finding).cli_text
+    if cli:  # the whole command (Recommendation.Text stops at 512 characters)
+        fields["vpcwatch/cli"] = _cut(cli, FIELD_MAX)
     if finding.reason:
         fields["vpcwatch/suppressedReason"] = _cut(finding.reason, FIELD_MAX)
     if finding.resolved_at:

@@ -16,9 +16,10 @@ from collections import Counter
 from collections.abc import Sequence
 from html import escape
 
-from chalicelib.audit import AuditResult, NotEvaluated
-from chalicelib.checks import CHECK_BY_ID
-from chalicelib.model import CollectionError, Finding, NetworkSnapshot, Severity
+from chalicelib.core.audit import AuditResult, NotEvaluated
+from chalicelib.core.checks import CHECK_BY_ID
+from chalicelib.core.fixes import fix_for
+from chalicelib.core.model import CollectionError, Finding, NetworkSnapshot, Severity
 from chalicelib.render import topology
 
 # Forbids every fetch: the page can only use what it carries inline.
@@ -208,10 +209,21 @@ def _row(finding: Finding, order: int, drawn: frozenset[str]) -> str:
         f"<td>{escape(f.region)}<br><small>{escape(f.account_id)}</small></td>"
         f"<td>{escape(f.status)}{reason}{resolved}</td>"
         f'<td class="detail">{escape(f.detail)}<details><summary>Remediation and evidence</summary>'
-        f"<p>{escape(f.remediation)}</p><pre>{escape(evidence)}</pre>"
+        f"{_fix(f)}<pre>{escape(evidence)}</pre>"
         f"<small>first seen {escape(f.first_seen)}, last seen {escape(f.last_seen)} · <code>{escape(f.id)}</code>"
         "</small></details></td></tr>"
     )
+
+
+def _fix(finding: Finding) -> str:
+    """The finding's own fix: the console step, the commands, the Terraform and CloudFormation."""
+    fix = fix_for(finding)
+    parts = [f'<p class="fix-step">{escape(" ".join([fix.console, *fix.notes]))}</p>']
+    blocks = (("AWS CLI", "cli", "\n".join(fix.cli)), ("Terraform", "tf", fix.terraform))
+    for label, kind, text in (*blocks, ("CloudFormation", "cfn", fix.cloudformation)):
+        if text:
+            parts.append(f'<p><small>{label}</small></p><pre class="fix-{kind}">{escape(text)}</pre>')
+    return "".join(parts)
 
 
 def _findings_table(findings: Sequence[Finding], drawn: frozenset[str]) -> str:

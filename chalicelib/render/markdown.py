@@ -1,15 +1,17 @@
 """Markdown fit for a pull-request comment (GitHub-flavoured): a summary line, a table by
 severity, then one folded section per severity (the most severe open) with its findings
-and, once per check, the remediation. It stays under GitHub's 65,536-character comment
-limit: past ``LIMIT`` the least severe rows are left out and counted."""
+and each finding's own fix (``chalicelib.core.fixes``: commands, Terraform, CloudFormation),
+folded. It stays under GitHub's 65,536-character comment limit: past ``LIMIT`` the least severe
+rows are left out and counted."""
 
 from __future__ import annotations
 
 from collections import Counter
+from html import escape
 
-from chalicelib.audit import AuditResult
-from chalicelib.checks import CHECK_BY_ID
-from chalicelib.model import Finding, Severity
+from chalicelib.core.audit import AuditResult
+from chalicelib.core.fixes import fix_for
+from chalicelib.core.model import Finding, Severity
 from chalicelib.render.table import summary_line
 
 LIMIT = 60_000  # characters; GitHub refuses comments over 65,536
@@ -40,13 +42,27 @@ def _row(f: Finding) -> str:
     return f"| {_code(f.check)} | {_code(f.resource_id)} | {cell(f.vpc_id or '')} | {f.region} | {cell(f.detail)} |"
 
 
-def _remediation(checks: list[str]) -> list[str]:
-    lines = []
-    for check in checks:
-        spec = CHECK_BY_ID.get(check)
-        if spec is not None:
-            lines.append(f"- {_code(check)}: {cell(spec.remediation)} CLI: {_code(spec.cli)}")
-    return lines
+def _fix_block(f: Finding) -> list[str]:
+    """One folded fix per finding: the console step, then the commands, Terraform and
+    CloudFormation, each in a fenced block that copies whole."""
+    fix = fix_for(f)
+    service = f" ({escape(str(f.evidence['service']))})" if f.evidence.get("service") else ""
+    lines = [
+        f"<details><summary>Fix: <code>{escape(f.check)}</code> on <code>{escape(f.resource_id)}</code>"
+        f"{service}</summary>",
+        "",
+        cell(" ".join([fix.console, *fix.notes])),
+    ]
+    for lang, text in (("sh", "\n".join(fix.cli)), ("hcl", fix.terraform), ("yaml", fix.cloudformation)):
+        if text:
+            lines += ["", f"```{lang}", text.replace("```", "'''"), "```"]
+    return [*lines, "", "</details>"]
+
+
+def _fix_line(f: Finding) -> str:
+    """The short form, when the folded fix does not fit: the commands on one line."""
+    fix = fix_for(f)
+    return f"- {_code(f.check)} on {_code(f.resource_id)}: {_code(fix.cli_text) if fix.cli else cell(fix.console)}"
 
 
 def render(result: AuditResult, limit: int = LIMIT) -> str:
@@ -71,6 +87,9 @@ def render(result: AuditResult, limit: int = LIMIT) -> str:
     body = [*_summary_table(result)]
     budget = limit - len("\n".join(head + body + tail)) - 400  # room for the truncation notes
     left_out: Counter[Severity] = Counter()
+    # First the rows of every severity (the findings come before their fixes), then the fixes
+    # of the listed findings, most severe first, while the comment has room.
+    sections: list[tuple[list[str], list[str], list[Finding], list[str]]] = []
     for severity in sorted(Severity, reverse=True):
         group = [f for f in result.findings if f.severity == severity]
         if not group:
@@ -83,22 +102,38 @@ def render(result: AuditResult, limit: int = LIMIT) -> str:
             "| Check | Resource | VPC | Region | Detail |",
             "|---|---|---|---|---|",
         ]
-        fixes = ["", "**Remediation**", "", *_remediation(sorted({f.check for f in group}))]
+        fixes = ["", "**Fixes** (vpcwatch applies nothing: review them, then run or commit them)", ""]
         closing = ["", "</details>"]
         cost = len("\n".join(section + fixes + closing)) + 1
         rows: list[str] = []
+        shown: list[Finding] = []
         for f in group:
             row = _row(f)
             if cost + len(row) + 1 > budget:
                 left_out[severity] += 1
                 continue
             rows.append(row)
+            shown.append(f)
             cost += len(row) + 1
         if not rows:
             continue
         budget -= cost
-        body += section + rows + fixes + closing
+        sections.append((section + rows, fixes, shown, closing))
+    fixes_left_out = 0
+    for table, fixes, shown, closing in sections:
+        for f in shown:  # folded with its snippets, else the commands on one line
+            for candidate in (_fix_block(f), [_fix_line(f)]):
+                size = len("\n".join(candidate)) + 1
+                if size <= budget:
+                    fixes += candidate
+                    budget -= size
+                    break
+            else:
+                fixes_left_out += 1
+        body += table + fixes + closing
     if left_out:
         counts = ", ".join(f"{n} {s.name}" for s, n in sorted(left_out.items(), reverse=True))
         body += ["", f"_Not listed to fit a comment: {counts}. The full list: `vpcwatch audit --format html`._"]
+    if fixes_left_out:
+        body += ["", f"_{fixes_left_out} fixes not shown to fit a comment: `vpcwatch audit --format html` has each._"]
     return "\n".join(head + body + tail) + "\n"

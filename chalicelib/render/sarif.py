@@ -1,14 +1,22 @@
 """SARIF 2.1.0: one rule per registered check, one result per finding, fingerprinted by
-the finding id so code-scanning UIs deduplicate across runs."""
+the finding id so code-scanning UIs deduplicate across runs.
+
+Each result carries its own fix in ``properties.fix`` (console step, AWS CLI commands,
+Terraform, CloudFormation; see ``chalicelib.core.fixes``) and the commands in its message's
+markdown. SARIF's ``fixes`` are not used: they are replacements of regions of files
+(``artifactChanges``), and a finding's location is an AWS resource (its ARN), not a file; a
+Terraform plan's JSON does not carry source positions either, so no honest file edit can be
+expressed."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from chalicelib.audit import AuditResult
-from chalicelib.checks import REGISTRY, CheckSpec
-from chalicelib.model import Finding, Severity
+from chalicelib.core.audit import AuditResult
+from chalicelib.core.checks import REGISTRY, CheckSpec
+from chalicelib.core.fixes import Fix, fix_for
+from chalicelib.core.model import Finding, Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {
@@ -44,12 +52,20 @@ def _rule(spec: CheckSpec) -> dict[str, Any]:
     }
 
 
+def _message(finding: Finding, fix: Fix) -> dict[str, Any]:
+    if not fix.cli:
+        return {"text": finding.detail}
+    commands = "\n".join(fix.cli)
+    return {"text": f"{finding.detail} Fix: {fix.cli_text}", "markdown": f"{finding.detail}\n\n```sh\n{commands}\n```"}
+
+
 def _result(finding: Finding, index: int) -> dict[str, Any]:
+    fix = fix_for(finding)
     return {
         "ruleId": finding.check,
         "ruleIndex": index,
         "level": LEVEL[finding.severity],
-        "message": {"text": finding.detail},
+        "message": _message(finding, fix),
         "locations": [
             {
                 "physicalLocation": {"artifactLocation": {"uri": finding.resource_arn}},
@@ -65,6 +81,7 @@ def _result(finding: Finding, index: int) -> dict[str, Any]:
             "region": finding.region,
             "vpc_id": finding.vpc_id,
             "evidence": dict(finding.evidence),
+            "fix": fix.to_dict(),
         },
     }
 

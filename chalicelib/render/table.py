@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections import Counter
 
-from chalicelib.audit import AuditResult
-from chalicelib.model import Finding, Severity
+from chalicelib.core.audit import AuditResult
+from chalicelib.core.fixes import fix_for
+from chalicelib.core.model import Finding, Severity
 
 WIDTH = 100
 
@@ -29,7 +31,24 @@ def _finding_lines(finding: Finding, indent: str = "  ") -> list[str]:
     if finding.reason:
         body += f" [suppressed: {finding.reason}]"
     lines += textwrap.wrap(body, WIDTH, initial_indent=indent + "  ", subsequent_indent=indent + "  ")
+    if finding.status == "OPEN":
+        for command in fix_for(finding).cli:
+            lines += shell_lines(command, f"{indent}  $ ", f"{indent}      ")
     return lines
+
+
+def shell_lines(command: str, first: str, rest: str, width: int = WIDTH) -> list[str]:
+    """A command folded at its options with shell line continuations, so it still pastes whole
+    (an option longer than the width stays on its own line)."""
+    lines: list[str] = []
+    current = first
+    for part in re.split(r" (?=--|Name=)", command):  # options, and each --filters filter
+        if current.strip() not in ("", "$") and len(current) + 1 + len(part) + 2 > width:
+            lines.append(current + " \\")
+            current = rest + part
+        else:
+            current = current + ("" if current.endswith(" ") else " ") + part
+    return [*lines, current]
 
 
 def render(result: AuditResult) -> str:

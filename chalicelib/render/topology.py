@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from chalicelib.model import Finding, NetworkSnapshot, Peering, Severity, TgwRouteTable, TransitGateway
+from chalicelib.core.model import Finding, NetworkSnapshot, Peering, Severity, TgwRouteTable, TransitGateway
 
 FONT = 11  # px, every text but the card titles
 CHAR_W = 0.6 * FONT  # the advance of a monospace character

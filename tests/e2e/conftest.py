@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.collect.session import EMULATOR_ENV
-from chalicelib.devserver import moto_server, reset
+from chalicelib.aws.session import EMULATOR_ENV
+from vpcwatch_tools.devserver import moto_server, reset
 
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.lab import Lab, apply_fix, build_lab, remove_default_vpc
+from vpcwatch_tools.lab import Lab, apply_fix, build_lab, remove_default_vpc
 
 REGION = "us-east-1"
 
@@ -241,7 +241,7 @@ def test_setup_with_aws_region_only(aws_env: dict[str, str], tmp_path: Path) -> 
 
 
 def test_setup_creates_the_queues_as_the_template_has_them(aws_env: dict[str, str], tmp_path: Path) -> None:
-    from chalicelib.infra import AUDIT_QUEUE_VISIBILITY_SECONDS, FAILURE_QUEUE_NAME
+    from vpcwatch_tools.provision import AUDIT_QUEUE_VISIBILITY_SECONDS, FAILURE_QUEUE_NAME
 
     proc = run_cli(region_env(aws_env, tmp_path, AWS_REGION="eu-west-1"), "setup")
     assert proc.returncode == 0, proc.stderr

@@ -18,10 +18,10 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.checks import REGISTRY
-from chalicelib.collect.session import EMULATOR_ENV
-from chalicelib.lab import Lab, build_lab, remove_default_vpc
+from chalicelib.aws.session import EMULATOR_ENV
+from chalicelib.core.checks import REGISTRY
 from tests.e2e.test_cli import expected, keys, run_cli
+from vpcwatch_tools.lab import Lab, build_lab, remove_default_vpc
 
 REGION = "us-east-1"
 OPT_IN_REGION = "ap-east-1"  # moto's DescribeRegions: an opt-in region, not opted in

@@ -20,10 +20,10 @@ from botocore.exceptions import ClientError
 from chalice.test import Client
 
 import app as app_module
-from chalicelib.infra import MEMBER_ROLE_NAME
-from chalicelib.lab import cloudtrail_event, remove_default_vpc
-from chalicelib.provision import provision
-from chalicelib.settling import RECHECK_DELAY_SECONDS
+from chalicelib.core.settling import RECHECK_DELAY_SECONDS
+from vpcwatch_tools.infra import MEMBER_ROLE_NAME
+from vpcwatch_tools.lab import cloudtrail_event, remove_default_vpc
+from vpcwatch_tools.provision import provision
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -325,7 +325,7 @@ def test_cfn_lint_accepts_the_member_role_template() -> None:
 def test_a_sweep_whose_pairs_sqs_refused_fails_so_lambda_retries_it(
     org: Org, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.service import SweepIncompleteError
+    from chalicelib.service.pipelines import SweepIncompleteError
 
     _, other = org.members
     service = app_module.service()

@@ -1,6 +1,7 @@
 """`chalice package` with the merge template produces a template cfn-lint accepts, with
 every function wired to the table, topic and queue, IAM auth on every route, and no
-hard-coded partition: one template deploys to aws, aws-cn and aws-us-gov."""
+hard-coded partition: one template deploys to aws, aws-cn and aws-us-gov. The zip holds
+the handlers, the layers of chalicelib/ and the locked runtime, and no dev tool."""
 
 from __future__ import annotations
 
@@ -9,20 +10,19 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelib.events import EVENT_NAMES
-from chalicelib.infra import (
+from chalicelib.core.events import EVENT_NAMES
+from vpcwatch_tools.infra import (
     ASYNC_FUNCTIONS,
-    AUDIT_QUEUE_VISIBILITY_SECONDS,
-    FAILURE_QUEUE_NAME,
     FUNCTIONS,
-    WORKER_TIMEOUT_SECONDS,
 )
+from vpcwatch_tools.provision import AUDIT_QUEUE_VISIBILITY_SECONDS, FAILURE_QUEUE_NAME, WORKER_TIMEOUT_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     path = out / "sam.json"
-    retarget = [sys.executable, "-m", "chalicelib.infra", "--retarget", str(path)]  # as `make package` does
+    assert (out / "deployment.zip").is_file()
+    retarget = [sys.executable, "-m", "vpcwatch_tools.infra", "--retarget", str(path)]  # as `make package` does
     subprocess.run(retarget, cwd=ROOT, check=True, capture_output=True, timeout=60)
     return path, json.loads(path.read_text())
 
@@ -101,6 +102,34 @@ def test_role_policies_are_the_policy_file_with_partition_templates(template: tu
 
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def _zip_names(template: tuple[Path, dict[str, Any]]) -> list[str]:
+    with zipfile.ZipFile(template[0].parent / "deployment.zip") as zipped:
+        return zipped.namelist()
+
+
+def test_the_zip_holds_the_handlers_and_the_layers(template: tuple[Path, dict[str, Any]]) -> None:
+    names = set(_zip_names(template))
+    assert "app.py" in names
+    for layer in ("core", "aws", "service", "render"):
+        assert f"chalicelib/{layer}/__init__.py" in names, layer
+    assert "chalicelib/core/checks/__init__.py" in names
+    # the locked runtime (requirements.txt), e.g. the policy's YAML parser and Powertools
+    assert any(n.startswith("yaml/") for n in names) and any(n.startswith("aws_lambda_powertools/") for n in names)
+
+
+def test_the_zip_holds_no_dev_tool(template: tuple[Path, dict[str, Any]]) -> None:
+    names = _zip_names(template)
+    tops = {n.split("/", 1)[0] for n in names}
+    # the dev tools (demo, lab, devserver, setup, infra, docs), tests, benchmarks, emulator
+    # (chalice/ itself is there: its runtime, which app.py imports)
+    for top in ("vpcwatch_tools", "tests", "bench", "wip", "moto", "pytest", "hypothesis"):
+        assert top not in tops, top
+    tools = {p.stem for p in (ROOT / "vpcwatch_tools").glob("*.py")} - {"__init__"}
+    assert tools >= {"demo", "lab", "devserver", "provision", "infra", "docs"}
+    shipped = {Path(n).stem for n in names if n.startswith("chalicelib/")}
+    assert not tools & shipped, tools & shipped
 
 
 @pytest.fixture(scope="module")

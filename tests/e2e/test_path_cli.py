@@ -10,7 +10,7 @@ import sys
 import boto3
 import pytest
 
-from chalicelib.lab import Lab, apply_fix, build_lab, remove_default_vpc
+from vpcwatch_tools.lab import Lab, apply_fix, build_lab, remove_default_vpc
 
 REGION = "us-east-1"
 

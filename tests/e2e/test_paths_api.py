@@ -11,8 +11,8 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
-from chalicelib.lab import apply_fix, fix_event
 from tests.e2e.test_service import ACCOUNT, REGION, Deployed, client, deployed, post_audit
+from vpcwatch_tools.lab import apply_fix, fix_event
 
 __all__ = ["client", "deployed"]  # fixtures, used by name
 

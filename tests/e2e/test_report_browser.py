@@ -19,9 +19,9 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.lab import build_lab, remove_default_vpc
 from chalicelib.render.html import render
 from tests.unit.test_render_topology import audit_result, landscape
+from vpcwatch_tools.lab import build_lab, remove_default_vpc
 
 pytestmark = pytest.mark.e2e
 

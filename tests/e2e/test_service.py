@@ -18,8 +18,8 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
-from chalicelib.lab import Lab, apply_fix, build_lab, cloudtrail_event, fix_event, remove_default_vpc
-from chalicelib.provision import provision
+from vpcwatch_tools.lab import Lab, apply_fix, build_lab, cloudtrail_event, fix_event, remove_default_vpc
+from vpcwatch_tools.provision import provision
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -389,7 +389,7 @@ def test_a_failed_slack_post_raises_so_lambda_retries_then_dead_letters(
     destination, tests/unit/test_infra.py and tests/e2e/test_package.py)."""
     import http.server
 
-    from chalicelib.notify import SlackDeliveryError
+    from chalicelib.aws.publish.notify import SlackDeliveryError
 
     class Broken(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -423,8 +423,8 @@ def test_policy_from_an_ssm_parameter_under_the_granted_path(
     """SPEC §2: POLICY may name an SSM parameter; the functions may read those under
     /vpcwatch/ (tests/unit/test_infra.py), and a parameter that cannot be read is an error
     that names the path the policy grants."""
-    from chalicelib.infra import POLICY_PARAMETER
-    from chalicelib.settings import SettingsError
+    from chalicelib.aws.settings import SettingsError
+    from vpcwatch_tools.infra import POLICY_PARAMETER
 
     policy = "severity:\n  vpc-flow-logs-enabled: CRITICAL\n"
     boto3.client("ssm", region_name=REGION).put_parameter(Name=POLICY_PARAMETER, Value=policy, Type="String")

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.collect.session import EMULATOR_ENV, make_client
+from chalicelib.aws.session import EMULATOR_ENV, make_client
 
 REGION = "us-east-1"
 PEER_REGION = "us-west-2"

@@ -17,13 +17,13 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
-from chalicelib.checks import required_actions
-from chalicelib.checks.endpoints import check_interface_endpoint_private_dns, check_required_interface_endpoints
-from chalicelib.checks.flow_logs import check_flow_logs_delivering
-from chalicelib.collect import ec2 as collect_ec2
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import CallCounter, account_id, make_client
-from chalicelib.model import (
+from chalicelib.aws.collect import ec2 as collect_ec2
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.session import CallCounter, account_id, make_client
+from chalicelib.core.checks import required_actions
+from chalicelib.core.checks.endpoints import check_interface_endpoint_private_dns, check_required_interface_endpoints
+from chalicelib.core.checks.flow_logs import check_flow_logs_delivering
+from chalicelib.core.model import (
     ClientVpnAuthorizationRule,
     ClientVpnEndpoint,
     CollectionError,
@@ -41,7 +41,7 @@ from chalicelib.model import (
     TransitGateway,
     VpcEndpoint,
 )
-from chalicelib.policy import Policy
+from chalicelib.core.policy import Policy
 
 # As in conftest.py (not importable: tests/integration is no package).
 REGION = "us-east-1"

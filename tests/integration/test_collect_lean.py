@@ -9,14 +9,14 @@ from typing import Any
 
 import boto3
 
-from chalicelib.audit import evaluate
-from chalicelib.checks import CHECK_BY_ID
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import CallCounter
-from chalicelib.events import FLOW_LOG_CHECKS, ROUTE_CHECKS, TGW_CHECKS
-from chalicelib.lab import build_lab, remove_default_vpc
-from chalicelib.policy import Policy
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.session import CallCounter
+from chalicelib.core.audit import evaluate
+from chalicelib.core.checks import CHECK_BY_ID
+from chalicelib.core.events import FLOW_LOG_CHECKS, ROUTE_CHECKS, TGW_CHECKS
+from chalicelib.core.policy import Policy
 from tests.integration.conftest import ACCOUNT, REGION
+from vpcwatch_tools.lab import build_lab, remove_default_vpc
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 

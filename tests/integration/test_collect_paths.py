@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 
-from chalicelib.checks import PATH_NEEDS
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import CallCounter
-from chalicelib.paths import PathIndex
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.session import CallCounter
+from chalicelib.core.checks import PATH_NEEDS
+from chalicelib.core.paths import PathIndex
 from tests.integration.conftest import ACCOUNT, PEER_REGION, REGION
 
 

@@ -16,14 +16,14 @@ import pytest
 from botocore import xform_name
 from botocore.stub import Stubber
 
-from chalicelib.audit import evaluate
-from chalicelib.checks import REGISTRY
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import CallCounter
-from chalicelib.lab import remove_default_vpc
-from chalicelib.model import NetworkSnapshot
-from chalicelib.policy import Policy
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.session import CallCounter
+from chalicelib.core.audit import evaluate
+from chalicelib.core.checks import REGISTRY
+from chalicelib.core.model import NetworkSnapshot
+from chalicelib.core.policy import Policy
 from tests.integration.conftest import ACCOUNT, REGION
+from vpcwatch_tools.lab import remove_default_vpc
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 TGW_CHECKS = ("connected-cidrs-non-overlapping", "tgw-routes-non-overlapping")

@@ -15,16 +15,16 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.audit import iso
-from chalicelib.collect.session import make_client
-from chalicelib.lab import cloudtrail_event, remove_default_vpc
-from chalicelib.model import OPENED, REOPENED, RESOLVED
-from chalicelib.provision import provision
-from chalicelib.service import Service
-from chalicelib.settings import Settings
-from chalicelib.store import LAST_SEEN_REFRESH, FindingStore, StoreConflictError, create_table
+from chalicelib.aws.session import make_client
+from chalicelib.aws.settings import Settings
+from chalicelib.aws.store import LAST_SEEN_REFRESH, FindingStore, StoreConflictError, create_table
+from chalicelib.core.audit import iso
+from chalicelib.core.model import OPENED, REOPENED, RESOLVED
+from chalicelib.service.pipelines import Service
 from tests.integration.conftest import REGION
 from tests.integration.test_store import T0, T1, TABLE, audit, finding, kinds, raw_items
+from vpcwatch_tools.lab import cloudtrail_event, remove_default_vpc
+from vpcwatch_tools.provision import provision
 
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
@@ -297,7 +297,7 @@ def test_a_failure_to_remember_never_blocks_publishing(region: Region, caplog: p
 
 
 def test_publish_batch_sends_what_publish_sends(region: Region) -> None:
-    from chalicelib.notify import publish_batch, sns_message
+    from chalicelib.aws.publish.notify import publish_batch, sns_message
 
     outcome = region.service.audit_and_notify()
     changes = list(outcome.changes) * 6  # twelve: two requests

@@ -14,18 +14,16 @@ from typing import Any
 
 import pytest
 
-from chalicelib.collect.session import CallCounter
-from chalicelib.events import (
+from chalicelib.aws.resolve import resolve_scope
+from chalicelib.aws.session import CallCounter
+from chalicelib.core.events import (
     CLIENT_VPN_CHECKS,
     ENDPOINT_SERVICE_CHECKS,
     FLOW_LOG_CHECKS,
     ROUTE_CHECKS,
-    Scope,
-    Touched,
     checks_for_event,
-    parse_event,
-    resolve_scope,
 )
+from chalicelib.core.scope import Scope, Touched, parse_event
 from tests.integration.conftest import ACCOUNT, REGION, Landscape
 
 NS = "http://ec2.amazonaws.com/doc/2016-11-15/"

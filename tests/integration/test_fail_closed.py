@@ -22,17 +22,17 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from chalicelib.accounts import AuditUnavailableError, member_accounts, region_not_enabled
-from chalicelib.audit import evaluate
-from chalicelib.checks import REGISTRY
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import EMULATOR_ENV, is_unsupported, make_client
-from chalicelib.infra import MEMBER_ROLE_NAME
-from chalicelib.model import RESOLVED, NetworkSnapshot
-from chalicelib.policy import Policy
-from chalicelib.provision import provision
-from chalicelib.service import Service
-from chalicelib.settings import Settings
+from chalicelib.aws.accounts import AuditUnavailableError, member_accounts, region_not_enabled
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.session import EMULATOR_ENV, is_unsupported, make_client
+from chalicelib.aws.settings import Settings
+from chalicelib.core.audit import evaluate
+from chalicelib.core.checks import REGISTRY
+from chalicelib.core.model import RESOLVED, NetworkSnapshot
+from chalicelib.core.policy import Policy
+from chalicelib.service.pipelines import Service
+from vpcwatch_tools.infra import MEMBER_ROLE_NAME
+from vpcwatch_tools.provision import provision
 
 # As in conftest.py (not importable: tests/integration is no package).
 REGION = "us-east-1"

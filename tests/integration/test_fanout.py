@@ -26,7 +26,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.accounts import (
+from chalicelib.aws.accounts import (
     AssumedSessions,
     AuditUnavailableError,
     RoleAssumptionError,
@@ -34,16 +34,16 @@ from chalicelib.accounts import (
     pairs,
     regions_to_audit,
 )
-from chalicelib.collect.session import make_client
-from chalicelib.events import checks_for_event
-from chalicelib.infra import MEMBER_ROLE_NAME
-from chalicelib.lab import cloudtrail_event, remove_default_vpc
-from chalicelib.model import Finding
-from chalicelib.provision import provision
-from chalicelib.service import Outcome, Service
-from chalicelib.settings import Settings, load_settings
-from chalicelib.settling import MAX_RECHECKS, RECHECK_DELAY_SECONDS
+from chalicelib.aws.session import make_client
+from chalicelib.aws.settings import Settings, load_settings
+from chalicelib.core.events import checks_for_event
+from chalicelib.core.model import Finding
+from chalicelib.core.settling import MAX_RECHECKS, RECHECK_DELAY_SECONDS
+from chalicelib.service.pipelines import Outcome, Service
 from tests.integration.conftest import ACCOUNT, PEER_REGION, REGION
+from vpcwatch_tools.infra import MEMBER_ROLE_NAME
+from vpcwatch_tools.lab import cloudtrail_event, remove_default_vpc
+from vpcwatch_tools.provision import provision
 
 REGIONS = (REGION, PEER_REGION)
 EXTERNAL_ID = "vpcwatch-test-external-id"

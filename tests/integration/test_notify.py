@@ -16,8 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 from slack_sdk.webhook import WebhookClient
 
-from chalicelib import notify
-from chalicelib.model import OPENED, RESOLVED, Change, Finding, Severity
+from chalicelib.aws.publish import notify
+from chalicelib.core.model import OPENED, RESOLVED, Change, Finding, Severity
 from tests.integration.conftest import ACCOUNT, REGION
 
 SECRET_PATH = "/services/T0VPCW/B0VPCW/zvWq3sEcReT9tOkEn"

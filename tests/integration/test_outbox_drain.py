@@ -19,15 +19,15 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.audit import AuditResult, build_finding, iso
-from chalicelib.checks import CHECK_BY_ID
-from chalicelib.model import OPENED, RESOLVED, Change, Finding, NetworkSnapshot, Violation
-from chalicelib.policy import Policy
-from chalicelib.provision import provision
-from chalicelib.service import PUBLISH_RESERVE_SECONDS, Service
-from chalicelib.settings import Settings
-from chalicelib.store import OUTBOX_PAGE, _outbox_item
+from chalicelib.aws.settings import Settings
+from chalicelib.aws.store import OUTBOX_PAGE, _outbox_item
+from chalicelib.core.audit import AuditResult, build_finding, iso
+from chalicelib.core.checks import CHECK_BY_ID
+from chalicelib.core.model import OPENED, RESOLVED, Change, Finding, NetworkSnapshot, Violation
+from chalicelib.core.policy import Policy
+from chalicelib.service.pipelines import PUBLISH_RESERVE_SECONDS, Service
 from tests.integration.conftest import ACCOUNT, REGION
+from vpcwatch_tools.provision import provision
 
 T0 = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
 CHANGES = 2000

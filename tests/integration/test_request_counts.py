@@ -13,14 +13,15 @@ import pytest
 
 from bench.event_cost import Meter, Spoke, build_spoke, by_service, create_s3_endpoint, route_to_internet
 from bench.landscape import build_landscape
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import CallCounter
-from chalicelib.lab import remove_default_vpc
-from chalicelib.policy import parse_policy
-from chalicelib.provision import provision
-from chalicelib.service import Service
-from chalicelib.settings import Settings
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.session import CallCounter
+from chalicelib.aws.settings import Settings
+from chalicelib.core.checks import CHECK_IDS
+from chalicelib.core.policy import parse_policy
+from chalicelib.service.pipelines import Service
 from tests.integration.conftest import ACCOUNT, REGION
+from vpcwatch_tools.lab import remove_default_vpc
+from vpcwatch_tools.provision import provision
 
 FULL_AUDIT_BUDGET = 30  # issue 9: the 55-VPC, 5-TGW-table landscape, at most 30 requests
 
@@ -82,7 +83,7 @@ def service(session: boto3.session.Session, gateway: list[str]) -> Service:
         findings_table=env["FINDINGS_TABLE"],
         alerts_topic_arn=env["ALERTS_TOPIC_ARN"],
         audit_regions=(REGION,),
-        policy=parse_policy({"endpoints": {"gateway": gateway}}),
+        policy=parse_policy({"endpoints": {"gateway": gateway}}, CHECK_IDS),
     )
     return Service(settings, session=session)
 

@@ -10,9 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.audit import evaluate
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.policy import Policy, parse_policy
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.core.audit import evaluate
+from chalicelib.core.checks import CHECK_IDS
+from chalicelib.core.policy import Policy, parse_policy
 from tests.integration.conftest import ACCOUNT, REGION, main_route_table
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
@@ -74,7 +75,7 @@ def test_reject_only_log_fails_the_all_policy_only(ec2: Any, session: boto3.sess
     v = vpc(ec2, "10.0.0.0/16")
     flow_log(ec2, bucket(session), v, traffic="REJECT")
     assert findings(ec2, "vpc-flow-logs-traffic-type") == {("vpc-flow-logs-traffic-type", v, None)}
-    reject = parse_policy({"flow_logs": {"traffic_type": "REJECT"}})
+    reject = parse_policy({"flow_logs": {"traffic_type": "REJECT"}}, CHECK_IDS)
     assert findings(ec2, "vpc-flow-logs-traffic-type", reject) == set()
     assert ("vpc-flow-logs-enabled", v, None) not in findings(ec2, "vpc-flow-logs-enabled")
 
@@ -129,7 +130,7 @@ def test_interface_endpoints_and_private_dns(ec2: Any) -> None:
         SubnetIds=[s],
         PrivateDnsEnabled=False,
     )["VpcEndpoint"]["VpcEndpointId"]
-    policy = parse_policy({"endpoints": {"interface": ["ssm", "ecr.api"]}})
+    policy = parse_policy({"endpoints": {"interface": ["ssm", "ecr.api"]}}, CHECK_IDS)
     required = findings(ec2, "required-interface-endpoints", policy)
     assert {k for k in required if k[1] == v} == {("required-interface-endpoints", v, "ecr.api")}
     # moto's default VPC has no internet gateway: its subnets are private and lack both
@@ -156,7 +157,7 @@ def test_endpoint_service_acceptance_and_principals(ec2: Any, session: boto3.ses
     }
     check = "endpoint-service-trusted-principals"
     assert findings(ec2, check) == {(check, open_id, None)}
-    trusted = parse_policy({"trusted_accounts": ["111122223333"]})
+    trusted = parse_policy({"trusted_accounts": ["111122223333"]}, CHECK_IDS)
     assert findings(ec2, check, trusted) == {(check, open_id, None), (check, closed_id, None)}
 
 

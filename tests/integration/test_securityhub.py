@@ -10,12 +10,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.audit import build_finding
-from chalicelib.checks import CHECK_BY_ID
-from chalicelib.model import OPENED, RESOLVED, Change, Finding, NetworkSnapshot, Violation
-from chalicelib.policy import Policy
+from chalicelib.aws.publish.securityhub import BATCH_SIZE, export
+from chalicelib.core.audit import build_finding
+from chalicelib.core.checks import CHECK_BY_ID
+from chalicelib.core.model import OPENED, RESOLVED, Change, Finding, NetworkSnapshot, Violation
+from chalicelib.core.policy import Policy
 from chalicelib.render.asff import to_asff
-from chalicelib.securityhub import BATCH_SIZE, export
 from tests.integration.conftest import ACCOUNT, REGION
 
 SNAP = NetworkSnapshot(account_id=ACCOUNT, region=REGION)

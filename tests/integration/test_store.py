@@ -16,9 +16,22 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.audit import AuditResult, NotEvaluated, build_finding, iso
-from chalicelib.checks import REGISTRY
-from chalicelib.model import (
+from chalicelib.aws.store import (
+    INDEXES,
+    MAX_ITEM_BYTES,
+    NOTHING_ANNOUNCED,
+    Coverage,
+    FindingStore,
+    OutboxEntry,
+    StoreConflictError,
+    create_table,
+    item_finding,
+    resource_vpc_map,
+    transition,
+)
+from chalicelib.core.audit import AuditResult, NotEvaluated, build_finding, iso
+from chalicelib.core.checks import REGISTRY
+from chalicelib.core.model import (
     OPENED,
     REOPENED,
     RESOLVED,
@@ -41,20 +54,7 @@ from chalicelib.model import (
     Violation,
     VpcEndpoint,
 )
-from chalicelib.policy import Policy
-from chalicelib.store import (
-    INDEXES,
-    MAX_ITEM_BYTES,
-    NOTHING_ANNOUNCED,
-    Coverage,
-    FindingStore,
-    OutboxEntry,
-    StoreConflictError,
-    create_table,
-    item_finding,
-    resource_vpc_map,
-    transition,
-)
+from chalicelib.core.policy import Policy
 from tests.integration.conftest import ACCOUNT, PEER_ACCOUNT, PEER_REGION, REGION
 
 TABLE = "vpcwatch-findings"
@@ -865,7 +865,7 @@ def test_the_topology_moves_between_the_head_and_shards(store: FindingStore, dyn
 
 
 def test_a_topology_written_before_shards_is_read_and_kept(store: FindingStore, dynamodb: Any) -> None:
-    from chalicelib.store import pack_topology
+    from chalicelib.aws.store import pack_topology
 
     mapping = {"subnet-1": "vpc-a", "rtb-1": "vpc-a"}
     item = {

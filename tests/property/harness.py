@@ -9,11 +9,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.audit import Evaluation, evaluate
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.model import Finding, NetworkSnapshot
-from chalicelib.policy import Policy
-from chalicelib.store import Coverage
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.store import Coverage
+from chalicelib.core.audit import Evaluation, evaluate
+from chalicelib.core.model import Finding, NetworkSnapshot
+from chalicelib.core.policy import Policy
 from tests.fakeec2 import ACCOUNT, REGION, FakeEc2
 from tests.property.strategies import Scenario
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalicelib.events import checks_for_event
+from chalicelib.core.events import checks_for_event
 from tests.fakeec2 import PEER_REGION, WorldBuilder
 from tests.property.strategies import Scenario
 

@@ -23,10 +23,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from chalicelib.checks import CHECK_IDS
-from chalicelib.events import EVENT_NAMES, checks_for_event
-from chalicelib.model import EXEMPT_TAG
-from chalicelib.policy import Policy, parse_policy
+from chalicelib.core.checks import CHECK_IDS
+from chalicelib.core.events import EVENT_NAMES, checks_for_event
+from chalicelib.core.model import EXEMPT_TAG
+from chalicelib.core.policy import Policy, parse_policy
 from tests.fakeec2 import FOREIGN_ACCOUNT, PEER_REGION, World, WorldBuilder
 
 VPC_CIDRS = ("10.0.0.0/16", "10.1.0.0/16", "10.0.5.0/24", "10.1.128.0/17", "172.16.0.0/16", "192.168.0.0/20")

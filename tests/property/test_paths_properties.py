@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.model import (
+from chalicelib.core.model import (
     InternetGateway,
     NatGateway,
     NetworkAcl,
@@ -28,8 +28,8 @@ from chalicelib.model import (
     Vpc,
     VpcEndpoint,
 )
-from chalicelib.paths import PathIndex, PathQueryError, PathResult
-from chalicelib.states import is_live
+from chalicelib.core.paths import PathIndex, PathQueryError, PathResult
+from chalicelib.core.states import is_live
 
 pytestmark = pytest.mark.property
 

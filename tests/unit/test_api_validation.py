@@ -1,6 +1,6 @@
 import pytest
 
-from chalicelib.api import ApiError, parse_audit_request, parse_findings_query, validate_finding_id
+from chalicelib.service.api import ApiError, parse_audit_request, parse_findings_query, validate_finding_id
 
 
 def test_audit_request_fields() -> None:

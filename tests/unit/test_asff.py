@@ -15,13 +15,14 @@ from botocore.exceptions import ParamValidationError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import ParamValidator
 
-from chalicelib.audit import AuditResult, build_finding
-from chalicelib.checks import CHECK_BY_ID, REGISTRY
-from chalicelib.model import Finding, NetworkSnapshot, Severity, Violation
-from chalicelib.policy import Policy
+from chalicelib.aws.store import transition
+from chalicelib.core.audit import AuditResult, build_finding
+from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
+from chalicelib.core.fixes import fix_for
+from chalicelib.core.model import Finding, NetworkSnapshot, Severity, Violation
+from chalicelib.core.policy import Policy
 from chalicelib.render import RENDERERS
 from chalicelib.render.asff import BEST_PRACTICES, CIS, DESCRIPTION_MAX, product_arn, to_asff, updated_at
-from chalicelib.store import transition
 
 ACCOUNT = "111122223333"
 SNAP = NetworkSnapshot(account_id=ACCOUNT, region="eu-west-1")
@@ -98,7 +99,11 @@ def test_an_open_finding(finding_shape: StructureShape) -> None:
     assert doc["CreatedAt"] == doc["FirstObservedAt"] == "2026-11-26T03:00:00Z"
     assert doc["UpdatedAt"] == doc["LastObservedAt"] == "2026-11-26T03:00:00Z"
     assert doc["Title"] == f.title and doc["Description"] == f.detail
-    assert doc["Remediation"]["Recommendation"]["Text"].startswith(CHECK_BY_ID[f.check].remediation)
+    assert doc["Remediation"]["Recommendation"]["Text"].startswith(fix_for(f).console)
+    assert doc["ProductFields"]["vpcwatch/cli"] == (
+        "aws ec2 create-vpc-endpoint --region eu-west-1 --vpc-id vpc-0v1 --vpc-endpoint-type Gateway "
+        "--service-name com.amazonaws.eu-west-1.s3 --route-table-ids rtb-0a1"
+    )
     assert doc["Resources"] == [
         {"Type": "AwsEc2RouteTable", "Id": f.resource_arn, "Partition": "aws", "Region": "eu-west-1"},
         {

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib import audit
-from chalicelib.audit import evaluate, run_audit
-from chalicelib.checks import REGISTRY, CheckSpec
-from chalicelib.model import CollectionError, NetworkSnapshot, Severity, Violation, Vpc
-from chalicelib.policy import Policy, parse_policy
+from chalicelib.core import audit
+from chalicelib.core.audit import evaluate, run_audit
+from chalicelib.core.checks import REGISTRY, CheckSpec
+from chalicelib.core.model import CollectionError, NetworkSnapshot, Severity, Violation, Vpc
+from chalicelib.core.policy import Policy, parse_policy
 from chalicelib.render import RENDERERS
 
 NOW = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
@@ -88,7 +88,11 @@ def test_severity_override_and_finding_fields() -> None:
     assert finding.severity is Severity.CRITICAL
     assert finding.resource_arn == "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-a"
     assert finding.first_seen == finding.last_seen == "2026-11-26T03:00:00Z"
-    assert finding.remediation.endswith("CLI: aws ec2 do-it")
+    # The finding's own fix (chalicelib.core.fixes), not the check's generic text with placeholders.
+    assert finding.remediation.endswith(
+        "CLI: aws ec2 create-flow-logs --region eu-west-1 --resource-type VPC --resource-ids vpc-a --traffic-type ALL "
+        "--log-destination-type s3 --log-destination arn:aws:s3:::<flow-logs-bucket>"
+    )
 
 
 def test_ids_are_deterministic_and_distinguish_service() -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.checks.client_vpn import check_client_vpn_connection_logging, check_client_vpn_no_authorize_all
-from chalicelib.model import ClientVpnAuthorizationRule, ClientVpnEndpoint, NetworkSnapshot, Vpc
-from chalicelib.policy import Policy
+from chalicelib.core.checks.client_vpn import check_client_vpn_connection_logging, check_client_vpn_no_authorize_all
+from chalicelib.core.model import ClientVpnAuthorizationRule, ClientVpnEndpoint, NetworkSnapshot, Vpc
+from chalicelib.core.policy import Policy
 
 ACCOUNT = "111111111111"
 

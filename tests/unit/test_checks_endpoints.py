@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.checks.endpoints import (
+from chalicelib.core.checks.endpoints import (
     check_endpoint_service_acceptance_required,
     check_endpoint_service_trusted_principals,
     check_interface_endpoint_private_dns,
@@ -14,7 +14,7 @@ from chalicelib.checks.endpoints import (
     check_required_interface_endpoints,
     principal_account,
 )
-from chalicelib.model import (
+from chalicelib.core.model import (
     EndpointService,
     NetworkSnapshot,
     Route,
@@ -25,7 +25,7 @@ from chalicelib.model import (
     VpcEndpoint,
     service_short_name,
 )
-from chalicelib.policy import Policy
+from chalicelib.core.policy import Policy
 
 ACCOUNT = "111111111111"
 OTHER = "222222222222"
@@ -115,8 +115,13 @@ def summary(found: list[Violation]) -> list[tuple[str, str | None, dict[str, Any
 S3_ONLY = Policy(gateway_endpoints=("s3",))
 
 
-def _gw(rtb_id: str, service: str, subnets: list[str]) -> tuple[str, str, dict[str, Any]]:
-    return (rtb_id, "vpc-1", {"service": service, "subnet_ids": subnets})
+def _gw(
+    rtb_id: str, service: str, subnets: list[str], endpoints: tuple[str, ...] = ()
+) -> tuple[str, str, dict[str, Any]]:
+    evidence: dict[str, Any] = {"service": service, "subnet_ids": subnets}
+    if endpoints:  # gateway endpoints of the service in the VPC, not on this table: the fix adds it to one
+        evidence["gateway_endpoint_ids"] = list(endpoints)
+    return (rtb_id, "vpc-1", evidence)
 
 
 GATEWAY_CASES: list[Any] = [
@@ -192,7 +197,7 @@ GATEWAY_CASES: list[Any] = [
     pytest.param(
         S3_ONLY,
         snap(tables=(rtb("rtb-1", ("subnet-a",)),), endpoints=(vpce("vpce-1", "s3", tables=("rtb-9",)),)),
-        [_gw("rtb-1", "s3", ["subnet-a"])],
+        [_gw("rtb-1", "s3", ["subnet-a"], ("vpce-1",))],
         id="endpoint-on-another-table",
     ),
     pytest.param(
@@ -788,3 +793,18 @@ def test_endpoint_service_trusted_principals_skips(service: EndpointService) -> 
 )
 def test_principal_account(principal: str, account: str | None) -> None:
     assert principal_account(principal) == account
+
+
+def test_interface_endpoint_evidence_names_one_private_subnet_per_zone() -> None:
+    """create-vpc-endpoint takes at most one subnet per Availability Zone: the evidence names
+    them for the fix when the private subnets share zones."""
+    zoned = (
+        Subnet("subnet-a", "vpc-1", ACCOUNT, "10.0.1.0/24", availability_zone="us-east-1a"),
+        Subnet("subnet-b", "vpc-1", ACCOUNT, "10.0.2.0/24", availability_zone="us-east-1a"),
+        Subnet("subnet-c", "vpc-1", ACCOUNT, "10.0.3.0/24", availability_zone="us-east-1b"),
+    )
+    (found,) = check_required_interface_endpoints(
+        snap(subnets=zoned, tables=(rtb("rtb-1", main=True),)), Policy(interface_endpoints=("ssm",))
+    )
+    assert found.evidence["private_subnet_ids"] == ["subnet-a", "subnet-b", "subnet-c"]
+    assert found.evidence["endpoint_subnet_ids"] == ["subnet-a", "subnet-c"]

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.checks.flow_logs import (
+from chalicelib.core.checks.flow_logs import (
     check_flow_logs_delivering,
     check_flow_logs_enabled,
     check_flow_logs_traffic_type,
 )
-from chalicelib.model import FlowLog, NetworkSnapshot, Subnet, Vpc
-from chalicelib.policy import Policy
+from chalicelib.core.model import FlowLog, NetworkSnapshot, Subnet, Vpc
+from chalicelib.core.policy import Policy
 
 ACCOUNT = "111111111111"
 OTHER = "222222222222"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.audit import evaluate
-from chalicelib.checks.reachability import check_reachability_intent, check_routes_return_path
-from chalicelib.model import (
+from chalicelib.core.audit import evaluate
+from chalicelib.core.checks.reachability import check_reachability_intent, check_routes_return_path
+from chalicelib.core.model import (
     NetworkAcl,
     NetworkAclEntry,
     NetworkSnapshot,
@@ -23,7 +23,7 @@ from chalicelib.model import (
     Violation,
     VpcEndpoint,
 )
-from chalicelib.policy import Policy, parse_policy
+from chalicelib.core.policy import Policy, parse_policy
 from tests.unit.test_paths import ME, R1, S3_PL, base, peered, tgw_snapshot, with_routes
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)

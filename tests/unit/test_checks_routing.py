@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.checks import routing
-from chalicelib.model import (
+from chalicelib.core.checks import routing
+from chalicelib.core.model import (
     NatGateway,
     NetworkSnapshot,
     Peering,
@@ -27,7 +27,7 @@ from chalicelib.model import (
     Vpc,
     VpcEndpoint,
 )
-from chalicelib.policy import Policy
+from chalicelib.core.policy import Policy
 
 ME = "111111111111"
 OTHER = "222222222222"

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.events import checks_for_event
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.core.events import checks_for_event
 from tests.fakeec2 import ACCOUNT, PEER_REGION, REGION, FakeEc2, World, WorldBuilder
 
 # One call per resource type, plus: the permissions of each endpoint service, the

@@ -4,9 +4,9 @@ path across them."""
 
 from __future__ import annotations
 
-from chalicelib.checks import PATH_NEEDS
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.paths import PathIndex
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.core.checks import PATH_NEEDS
+from chalicelib.core.paths import PathIndex
 from tests.fakeec2 import ACCOUNT, PEER_REGION, REGION, FakeEc2, WorldBuilder
 
 

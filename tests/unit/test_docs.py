@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from chalicelib.docs import check_table, replace_table
+from vpcwatch_tools.docs import check_table, replace_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

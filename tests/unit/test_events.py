@@ -17,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import events
-from chalicelib.checks import CHECK_BY_ID, CHECK_IDS, REGISTRY
-from chalicelib.events import (
+from chalicelib.aws.resolve import resolve_scope
+from chalicelib.core import events, scope
+from chalicelib.core.checks import CHECK_BY_ID, CHECK_IDS, REGISTRY
+from chalicelib.core.events import (
     CLIENT_VPN_CHECKS,
     ENDPOINT_SERVICE_CHECKS,
     EVENT_NAMES,
@@ -27,20 +28,16 @@ from chalicelib.events import (
     FAMILIES,
     FAMILY_OF_EVENT,
     FLOW_LOG_CHECKS,
-    KIND_FIELDS,
     ROUTE_CHECKS,
     SETTLING_EVENTS,
     TAG_EVENTS,
     TGW_ACTIONS,
     TGW_CHECKS,
     TGW_ROUTE_TABLE_CHECKS,
-    Scope,
-    Touched,
     checks_for_event,
     checks_reading,
-    parse_event,
-    resolve_scope,
 )
+from chalicelib.core.scope import KIND_FIELDS, Scope, Touched, parse_event
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -184,15 +181,15 @@ def test_every_event_belongs_to_one_family_and_has_a_plan() -> None:
     assert len(FAMILY_OF_EVENT) == len(EVENT_NAMES) == sum(len(f.events) for f in FAMILIES)
     assert len({f.name for f in FAMILIES}) == len(FAMILIES)
     planned = (
-        events._VPC_EVENTS
-        | events._PEERING_EVENTS
-        | events._TGW_EVENTS
-        | events._TGW_ATTACHMENT_EVENTS
-        | events._VPN_EVENTS
-        | events._TGW_TABLE_EVENTS
-        | events._ENDPOINT_SERVICE_EVENTS
-        | events._PREFIX_LIST_EVENTS
-        | set(events._SUBJECTS)
+        scope.VPC_EVENTS
+        | scope.PEERING_EVENTS
+        | scope.TGW_EVENTS
+        | scope.TGW_ATTACHMENT_EVENTS
+        | scope.VPN_EVENTS
+        | scope.TGW_TABLE_EVENTS
+        | scope.ENDPOINT_SERVICE_EVENTS
+        | scope.PREFIX_LIST_EVENTS
+        | set(scope.SUBJECTS)
         | {"DeleteInternetGateway"}
     )
     assert planned == set(EVENT_NAMES) - TAG_EVENTS  # only tags take the resolver's generic path

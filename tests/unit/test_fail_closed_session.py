@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.parsers import ResponseParserError
 
-from chalicelib.collect.session import (
+from chalicelib.aws.session import (
     EMULATOR_ENV,
     UnsupportedDetector,
     emulator_mode,

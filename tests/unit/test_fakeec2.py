@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.collect.ec2 import collect_region
-from chalicelib.collect.session import CallCounter
+from chalicelib.aws.collect.ec2 import collect_region
+from chalicelib.aws.session import CallCounter
 from tests import fakeec2
 from tests.fakeec2 import ACCOUNT, FOREIGN_ACCOUNT, PEER_REGION, REGION, FakeEc2, FakeEc2Unimplemented, WorldBuilder
 

@@ -14,27 +14,31 @@ from typing import Any
 
 import pytest
 
-from chalicelib.checks import read_actions
-from chalicelib.infra import (
+from chalicelib.aws.store import table_definition
+from chalicelib.core.checks import read_actions
+from vpcwatch_tools.infra import (
     ASYNC_FUNCTIONS,
-    AUDIT_QUEUE_VISIBILITY_SECONDS,
     EVENT_LOOKUP_ACTIONS,
     EVENT_RULES,
-    FAILURE_QUEUE_NAME,
     FUNCTIONS,
     MEMBER_ROLE_ARN,
     MEMBER_ROLE_NAME,
     POLICY_PARAMETER,
     SERVICE_ACTIONS,
     SLACK_PARAMETER,
-    WORKER_TIMEOUT_SECONDS,
     member_role_actions,
     render,
     render_member_role,
     resolve_partition,
 )
-from chalicelib.provision import QUEUE_NAME, TABLE_NAME, TOPIC_NAME
-from chalicelib.store import table_definition
+from vpcwatch_tools.provision import (
+    AUDIT_QUEUE_VISIBILITY_SECONDS,
+    FAILURE_QUEUE_NAME,
+    QUEUE_NAME,
+    TABLE_NAME,
+    TOPIC_NAME,
+    WORKER_TIMEOUT_SECONDS,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")
@@ -153,7 +157,7 @@ def test_policy_resolves_to_plain_iam_json_for_chalice_deploy(stage: str, partit
 
 
 def test_iam_policy_command_prints_the_resolved_policy() -> None:
-    command = [sys.executable, "-m", "chalicelib.infra", "--iam-policy", ".chalice/policy-prod.json"]
+    command = [sys.executable, "-m", "vpcwatch_tools.infra", "--iam-policy", ".chalice/policy-prod.json"]
     proc = subprocess.run([*command, "--partition", "aws-us-gov"], cwd=ROOT, capture_output=True, text=True, check=True)
     policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
     assert json.loads(proc.stdout) == resolve_partition(policy, "aws-us-gov")
@@ -250,7 +254,7 @@ def _member_role() -> dict[str, Any]:
 
 def test_member_role_json_is_generated() -> None:
     assert (ROOT / "member-role.json").read_text() == render_member_role(), (
-        "run `python -m chalicelib.infra --member-role member-role.json`"
+        "run `python -m vpcwatch_tools.infra --member-role member-role.json`"
     )
 
 
@@ -310,7 +314,9 @@ def test_every_call_the_event_pipeline_makes_is_granted() -> None:
     association lists (attachments carry their association); the event lookup still does."""
     from botocore import xform_name
 
-    from chalicelib.events import EVENT_NAMES, KIND_FIELDS, Touched, resolve_scope
+    from chalicelib.aws.resolve import resolve_scope
+    from chalicelib.core.events import EVENT_NAMES
+    from chalicelib.core.scope import KIND_FIELDS, Touched
 
     attachment = {"TransitGatewayAttachmentId": "tgw-attach-1", "TransitGatewayId": "tgw-1"}
     attachment |= {"ResourceType": "vpc", "ResourceId": "vpc-1", "State": "available"}

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.intents import Intent, Selector
-from chalicelib.model import NetworkSnapshot, Route, RouteTable, Subnet, Vpc
-from chalicelib.policy import PolicyError, parse_policy
+from chalicelib.core.intents import Intent, Selector
+from chalicelib.core.model import NetworkSnapshot, Route, RouteTable, Subnet, Vpc
+from chalicelib.core.policy import PolicyError, parse_policy
 
 ME = "111111111111"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib import netmath
-from chalicelib.netmath import CidrIndex, Item, OverlapSet, any_overlap, overlapping_pairs
+from chalicelib.core import netmath
+from chalicelib.core.netmath import CidrIndex, Item, OverlapSet, overlapping_pairs
 
 NOT_CIDRS = ("pl-123", "pl-0abc", "", "local", "10.0.0.0/33", "010.0.0.0/8", "::/129")
 
@@ -112,7 +112,7 @@ def test_cidr_index_finds_and_counts_exactly_the_overlapping_items(
 @settings(max_examples=500)
 @given(cidrs(), cidrs())
 def test_overlaps_and_contains_agree_with_ipaddress(a: str, b: str) -> None:
-    assert netmath.overlaps(a, b) == _ref_overlaps(a, b)
+    assert bool(list(overlapping_pairs([Item(a, "a", 0), Item(b, "b", 1)]))) == _ref_overlaps(a, b)
     assert netmath.contains(a, b) == _ref_contains(a, b)
     assert netmath.contains(b, a) == _ref_contains(b, a)
 
@@ -165,7 +165,6 @@ def test_parse_edges_agree_with_ipaddress(text: str) -> None:
 @pytest.mark.parametrize("not_cidr", NOT_CIDRS)
 def test_non_cidrs_are_ignored(not_cidr: str) -> None:
     assert netmath.parse(not_cidr) is None
-    assert not netmath.overlaps(not_cidr, "0.0.0.0/0")
     assert not netmath.contains("0.0.0.0/0", not_cidr)
     items = [Item(not_cidr, "a", 0), Item("0.0.0.0/0", "b", 1), Item(not_cidr, "c", 2)]
     assert list(overlapping_pairs(items)) == []
@@ -182,8 +181,10 @@ def test_non_cidrs_are_ignored(not_cidr: str) -> None:
         (["2600:1f18::/56"], ["2600:1f18:0:10::/60", "pl-1"], [("2600:1f18::/56", "2600:1f18:0:10::/60")]),
     ],
 )
-def test_any_overlap(left: list[str], right: list[str], expected: list[tuple[str, str]]) -> None:
-    assert any_overlap(left, right) == expected
+def test_overlapping_pairs_of_two_sides(left: list[str], right: list[str], expected: list[tuple[str, str]]) -> None:
+    items = [Item(c, "L", c) for c in left] + [Item(c, "R", c) for c in right]
+    pairs = [(a.payload, b.payload) if a.owner == "L" else (b.payload, a.payload) for a, b in overlapping_pairs(items)]
+    assert pairs == expected
 
 
 def test_many_same_owner_duplicates_are_not_quadratic() -> None:

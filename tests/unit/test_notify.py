@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import notify
-from chalicelib.model import OPENED, REOPENED, RESOLVED, Change, Finding, Severity
+from chalicelib.aws.publish import notify
+from chalicelib.core.model import OPENED, REOPENED, RESOLVED, Change, Finding, Severity
 
 TYPES = (OPENED, RESOLVED, REOPENED)
 URL = "https://hooks.slack.com/services/T0000/B0000/s3cr3t-t0ken"

@@ -12,13 +12,13 @@ import boto3
 import botocore
 import pytest
 
-from chalicelib.accounts import AssumedSessions
-from chalicelib.audit import build_finding, partition, resource_arn
-from chalicelib.checks import CHECK_BY_ID, REGISTRY
-from chalicelib.model import NetworkSnapshot, Violation
-from chalicelib.policy import Policy
+from chalicelib.aws.accounts import AssumedSessions
+from chalicelib.aws.publish.securityhub import export
+from chalicelib.core.audit import build_finding, partition, resource_arn
+from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
+from chalicelib.core.model import NetworkSnapshot, Violation
+from chalicelib.core.policy import Policy
 from chalicelib.render.asff import product_arn, to_asff
-from chalicelib.securityhub import export
 
 ACCOUNT = "111122223333"
 REGIONS = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.model import (
+from chalicelib.core.model import (
     EgressOnlyInternetGateway,
     InternetGateway,
     NatGateway,
@@ -29,7 +29,7 @@ from chalicelib.model import (
     VpcEndpoint,
     VpnGateway,
 )
-from chalicelib.paths import SG_NOTE, PathIndex, PathQueryError, PathResult
+from chalicelib.core.paths import SG_NOTE, PathIndex, PathQueryError, PathResult
 
 ME = "111111111111"
 R1, R2 = "us-east-1", "eu-west-1"
@@ -238,7 +238,7 @@ def test_internet_gateway_blocks(igw: InternetGateway, destination: str, reason:
 
 
 def test_a_route_to_a_missing_gateway_is_a_blackhole_unless_its_data_is_missing() -> None:
-    from chalicelib.model import CollectionError
+    from chalicelib.core.model import CollectionError
 
     gone = base(internet_gateways=())
     assert trace(gone, "subnet-a2", "internet").verdict == "unreachable"

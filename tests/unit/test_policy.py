@@ -2,14 +2,15 @@ import datetime as dt
 
 import pytest
 
-from chalicelib.model import Severity
-from chalicelib.policy import Policy, PolicyError, loads_policy, parse_policy
+from chalicelib.core.checks import CHECK_IDS
+from chalicelib.core.model import Severity
+from chalicelib.core.policy import Policy, PolicyError, loads_policy, parse_policy
 
 TODAY = dt.date(2026, 11, 26)
 
 
 def test_empty_document_gives_the_defaults() -> None:
-    policy = loads_policy("")
+    policy = loads_policy("", CHECK_IDS)
     assert policy == Policy()
     assert policy.traffic_type == "ALL"
     assert policy.gateway_endpoints == ("s3", "dynamodb")
@@ -24,7 +25,8 @@ trusted_accounts: [111122223333]
 severity: {vpc-flow-logs-enabled: high}
 exemptions:
   - {check: vpc-flow-logs-enabled, resource_id: vpc-0abc, reason: sandbox, expires: 2027-01-31}
-"""
+""",
+        CHECK_IDS,
     )
     assert policy.traffic_type == "REJECT"
     assert policy.gateway_endpoints == ("s3",)
@@ -35,7 +37,7 @@ exemptions:
 
 
 def test_json_document() -> None:
-    policy = loads_policy('{"endpoints": {"interface": ["sts"]}}')
+    policy = loads_policy('{"endpoints": {"interface": ["sts"]}}', CHECK_IDS)
     assert policy.interface_endpoints == ("sts",)
 
 
@@ -60,7 +62,7 @@ def test_json_document() -> None:
 )
 def test_errors_name_the_bad_key_or_value(document: str, named: str) -> None:
     with pytest.raises(PolicyError, match=named.replace("[", r"\[").replace("]", r"\]")):
-        loads_policy(document)
+        loads_policy(document, CHECK_IDS)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +91,7 @@ def test_file_exemption_expiry(expires: str | None, exempt: bool) -> None:
     entry = {"check": "vpc-flow-logs-enabled", "resource_id": "vpc-1", "reason": "sandbox"}
     if expires:
         entry["expires"] = expires
-    policy = parse_policy({"exemptions": [entry]})
+    policy = parse_policy({"exemptions": [entry]}, CHECK_IDS)
     reason = policy.exemption_reason("vpc-flow-logs-enabled", "vpc-1", {}, TODAY)
     assert (reason is not None) is exempt
     assert policy.exemption_reason("vpc-flow-logs-enabled", "vpc-2", {}, TODAY) is None

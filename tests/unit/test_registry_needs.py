@@ -8,8 +8,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from chalicelib.checks import ACTION_PARTS, REGISTRY, CheckSpec
-from chalicelib.model import (
+from chalicelib.core.checks import ACTION_PARTS, CHECK_IDS, REGISTRY, CheckSpec
+from chalicelib.core.model import (
     ClientVpnAuthorizationRule,
     ClientVpnEndpoint,
     EndpointService,
@@ -30,7 +30,7 @@ from chalicelib.model import (
     Vpc,
     VpcEndpoint,
 )
-from chalicelib.policy import parse_policy
+from chalicelib.core.policy import parse_policy
 
 ME = "111111111111"
 PARTS = sorted(set(ACTION_PARTS.values()))
@@ -149,7 +149,8 @@ POLICY = parse_policy(
         "reachability": [
             {"name": "a-reaches-b", "from": {"vpc_ids": ["vpc-a"]}, "to": {"vpc_ids": ["vpc-b"]}, "expect": "reachable"}
         ],
-    }
+    },
+    CHECK_IDS,
 )
 
 

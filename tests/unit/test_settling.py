@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.model import (
+from chalicelib.core.model import (
     ClientVpnAuthorizationRule,
     ClientVpnEndpoint,
     EndpointService,
@@ -23,7 +23,7 @@ from chalicelib.model import (
     Vpc,
     VpcEndpoint,
 )
-from chalicelib.settling import MAX_RECHECKS, QueuedAudit, in_flight
+from chalicelib.core.settling import MAX_RECHECKS, QueuedAudit, in_flight
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.states import Lifecycle, is_gone, is_in_flight, is_live, is_present, lifecycle
+from chalicelib.core.states import Lifecycle, is_gone, is_in_flight, is_live, is_present, lifecycle
 
 
 @pytest.mark.parametrize(

@@ -271,3 +271,19 @@ def get_report() -> Any:
     except ApiError as exc:
         return _error(400, str(exc))
     return Response(body=render_findings(findings), status_code=200, headers={"Content-Type": "text/html"})
+
+
+@app.route("/paths", methods=["GET"], authorizer=iam)
+@traced
+def get_paths() -> Any:
+    """SPEC §7: the path from a subnet (or address) to a destination, in one region."""
+    from chalicelib.service.paths_api import answer_path, collect_paths, parse_paths_query
+
+    try:
+        query = parse_paths_query(_request().query_params)
+    except ApiError as exc:
+        return _error(400, str(exc))
+    region = query.region or service().settings.region
+    snapshot = collect_paths(service().ec2(region), service().account_id, region)
+    status, body = answer_path(query, snapshot)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})

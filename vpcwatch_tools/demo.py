@@ -84,6 +84,31 @@ def _lambda_handlers() -> Any:
     return lambda_app
 
 
+INTENT = "private-subnets-reach-s3-privately"
+
+
+def demo_policy(lab: Any) -> dict[str, Any]:
+    """The lab's intent: app's private subnets reach S3 without crossing the internet."""
+    return {
+        "reachability": [
+            {
+                "name": INTENT,
+                "from": {"subnets": "private", "vpc_ids": [lab.app_vpc]},
+                "to": "s3",
+                "port": 443,
+                "expect": "private",
+            }
+        ]
+    }
+
+
+def _path(snapshots: Any, lab: Any) -> str:
+    from chalicelib.core.paths import PathIndex
+    from chalicelib.core.paths.text import render_path
+
+    return render_path(PathIndex(snapshots).trace(lab.app_private_subnet, "s3", "tcp", 443))
+
+
 def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
     require_demo_extra()
     from moto import mock_aws
@@ -111,6 +136,8 @@ def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
 
         env = provision(session, REGION)
         os.environ.update(env)
+        # The demo's policy: one reachability intent (SPEC §2, §7), the lab's question.
+        os.environ["POLICY"] = json.dumps(demo_policy(lab))
         sqs = make_client(session, "sqs", REGION)
         capture = sqs.create_queue(QueueName="demo-alerts-capture")["QueueUrl"]
         capture_arn = sqs.get_queue_attributes(QueueUrl=capture, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -133,6 +160,10 @@ def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
         out.write("== 3. Full audit, stored in DynamoDB, every new finding announced once on SNS\n")
         out.write(textwrap.indent(render(outcome.result), "   ") + "\n")
         out.write(f"   {len(opened)} notifications delivered:\n" + "\n".join(_notification_lines(opened)) + "\n\n")
+        out.write(
+            f"== 3b. `vpcwatch path --from {lab.app_private_subnet} --to s3` before the fix (intent {INTENT} is open)\n"
+        )
+        out.write(textwrap.indent(_path(outcome.result.snapshots, lab), "   ") + "\n")
 
         response = apply_fix(ec2, lab)
         endpoint = response["VpcEndpoint"]["VpcEndpointId"]
@@ -159,6 +190,17 @@ def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
         replay = lambdas.on_network_change(event, None)
         again = _drain(sqs, capture)
         out.write(f"   the same event delivered again: {len(again)} notifications (idempotent: {replay == answer})\n\n")
+
+        # Intents are judged by region-wide audits (a path may cross any VPC of the region):
+        # the hourly sweep's audit re-judges them after the fix.
+        after = lambdas.service().audit_and_notify()
+        swept = _drain(sqs, capture)
+        out.write(
+            f"== 4b. The next region-wide audit (what scheduled_sweep runs) re-judges the intents: "
+            f"`vpcwatch path --from {lab.app_private_subnet} --to s3` after the fix\n"
+        )
+        out.write(textwrap.indent(_path(after.result.snapshots, lab), "   ") + "\n")
+        out.write("\n".join(_notification_lines(swept)) + "\n\n")
 
         # The report of the full audit (before the fix): the topology with every finding drawn on it.
         before = outcome.result

@@ -33,6 +33,7 @@ class Lab:
     tgw_rtb: str
     app_attachment: str
     legacy_attachment: str
+    app_public_rtb: str = ""  # its replies to the hub go to the internet gateway (routes-return-path)
 
 
 def _tags(resource_type: str, name: str) -> list[dict[str, Any]]:
@@ -160,6 +161,7 @@ def build_lab(ec2: Any, s3: Any, region: str) -> Lab:
         tgw_rtb=tgw_rtb,
         app_attachment=attachments[0],
         legacy_attachment=attachments[1],
+        app_public_rtb=public_rtb,
     )
 
 

@@ -17,6 +17,8 @@ MOVES: tuple[tuple[str, str], ...] = (
     ("chalicelib.plan", "chalicelib.core.plan"),
     ("chalicelib.paths", "chalicelib.core.paths"),
     ("chalicelib.fixes", "chalicelib.core.fixes"),
+    ("chalicelib.intents", "chalicelib.core.intents"),
+    ("chalicelib.paths_api", "chalicelib.service.paths_api"),
     ("chalicelib.collect.session", "chalicelib.aws.session"),
     ("chalicelib.collect", "chalicelib.aws.collect"),
     ("chalicelib.model", "chalicelib.core.model"),

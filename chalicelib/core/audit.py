@@ -66,7 +66,7 @@ def resource_arn(spec: CheckSpec, region: str, account_id: str, resource_id: str
 def build_finding(
     spec: CheckSpec, violation: Violation, snapshot: NetworkSnapshot, policy: Policy, now: str
 ) -> Finding:
-    service = violation.evidence.get("service")
+    service = violation.key if violation.key is not None else violation.evidence.get("service")
     finding = Finding(
         id=finding_id(snapshot.account_id, snapshot.region, spec.id, violation.resource_id, service),
         check=spec.id,
@@ -235,5 +235,5 @@ def run_audit(
     )
 
 
-def _finding_order(f: Finding) -> tuple[int, str, str, str, str]:
-    return (-f.severity, f.check, f.region, f.resource_id, str(f.evidence.get("service", "")))
+def _finding_order(f: Finding) -> tuple[int, str, str, str, str, str]:
+    return (-f.severity, f.check, f.region, f.resource_id, str(f.evidence.get("service", "")), f.id)

@@ -9,10 +9,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.core.intents import Intent, IntentError, parse_reachability
 from chalicelib.core.model import EXEMPT_TAG, Severity, Tags
 
 TRAFFIC_TYPES = ("ALL", "REJECT", "ACCEPT")
-TOP_LEVEL_KEYS = ("flow_logs", "endpoints", "trusted_accounts", "severity", "exemptions")
+TOP_LEVEL_KEYS = ("flow_logs", "endpoints", "trusted_accounts", "severity", "exemptions", "reachability")
 
 
 class PolicyError(ValueError):
@@ -38,6 +39,7 @@ class Policy:
     trusted_accounts: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     exemptions: tuple[Exemption, ...] = ()
+    intents: tuple[Intent, ...] = ()  # ``reachability`` (SPEC §2, §7)
 
     def exemption_reason(self, check: str, resource_id: str, tags: Tags, today: dt.date) -> str | None:
         """Why (check, resource) is exempt, or None. File exemptions first, then the tag."""
@@ -149,6 +151,10 @@ def parse_policy(doc: Any, known_checks: Collection[str]) -> Policy:
         expires = _date(entry["expires"], f"{where}.expires") if entry.get("expires") is not None else None
         parsed.append(Exemption(entry["check"], entry["resource_id"], entry["reason"], expires))
     kwargs["exemptions"] = tuple(parsed)
+    try:
+        kwargs["intents"] = parse_reachability(doc.get("reachability"))
+    except IntentError as exc:
+        raise PolicyError(str(exc)) from None
     return Policy(**kwargs)
 
 

@@ -47,6 +47,8 @@ def expected(lab: Lab) -> set[tuple[str, str, str | None]]:
         ("connected-cidrs-non-overlapping", lab.legacy_vpc, None),
         ("peering-routes-least-access", lab.hub_main_rtb, None),
         ("tgw-routes-non-overlapping", lab.tgw_rtb, None),
+        # the hub sends 10.0.0.0/8 over its peering; app's public table answers via the internet gateway
+        ("routes-return-path", lab.app_public_rtb, None),
     }
 
 

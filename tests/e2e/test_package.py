@@ -68,7 +68,7 @@ def test_functions_are_wired_to_the_resources(template: tuple[Path, dict[str, An
 
 def test_every_route_requires_iam(template: tuple[Path, dict[str, Any]]) -> None:
     paths = template[1]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
-    assert set(paths) == {"/audits", "/findings", "/findings/{finding_id}", "/report"}
+    assert set(paths) == {"/audits", "/findings", "/findings/{finding_id}", "/report", "/paths"}
     for path, methods in paths.items():
         for method, spec in methods.items():
             assert spec["security"] == [{"sigv4": []}], (path, method)

@@ -148,24 +148,26 @@ def test_the_demo_report_in_chromium(browser: Any, demo: tuple[Path, dict[str, s
         assert page.locator("#topology path.trunk").count() == tgw.locator("g.tgw-rtb").count()
         assert page.locator("#topology path.stub.bad").count() == 2  # app's and legacy's attachments
         geometry = svg.evaluate(GEOMETRY)
-        assert geometry["count"] == 4 and geometry["overlaps"] == [] and geometry["spill"] == []
+        # 3 VPCs, the TGW, and the card of findings the map has no element for: the demo
+        # intent's finding on app's private subnet (subnets on the map: issue 11, phase 2b)
+        assert geometry["count"] == 5 and geometry["overlaps"] == [] and geometry["spill"] == []
 
-        # The summary and the table.
-        assert page.locator(".sev-card.HIGH b").inner_text() == "4"
-        assert page.locator(".sev-card.MEDIUM b").inner_text() == "9"
+        # The summary and the table: the lab's 13, routes-return-path and the intent.
+        assert page.locator(".sev-card.HIGH b").inner_text() == "5"
+        assert page.locator(".sev-card.MEDIUM b").inner_text() == "10"
         rows = visible_rows(page)
-        assert len(rows) == 13 and page.locator("#shown").inner_text() == "13 of 13 shown"
+        assert len(rows) == 15 and page.locator("#shown").inner_text() == "15 of 15 shown"
 
         # A filter: HIGH only, then text, then clear.
         page.select_option("#f-severity", "HIGH")
         rows = visible_rows(page)
-        assert len(rows) == 4 and {r["severity"] for r in rows} == {"HIGH"}
-        assert page.locator("#shown").inner_text() == "4 of 13 shown"
+        assert len(rows) == 5 and {r["severity"] for r in rows} == {"HIGH"}
+        assert page.locator("#shown").inner_text() == "5 of 15 shown"
         assert page.locator('.sev-card.HIGH[aria-pressed="true"]').count() == 1
         page.fill("#q", "propagated")
         assert [r["check"] for r in visible_rows(page)] == ["tgw-routes-non-overlapping"]
         page.click("#clear")
-        assert len(visible_rows(page)) == 13
+        assert len(visible_rows(page)) == 15
 
         # Sorting by severity, both ways.
         page.click('th[data-key="rank"] button')
@@ -178,7 +180,9 @@ def test_the_demo_report_in_chromium(browser: Any, demo: tuple[Path, dict[str, s
         rtb.locator(".lead").click()
         assert page.input_value("#q") == ids["private_rtb"]
         rows = visible_rows(page)
-        assert len(rows) == 2 and {r["resource"] for r in rows} == {ids["private_rtb"]}
+        assert len(rows) == 3 and [r["resource"] for r in rows].count(ids["private_rtb"]) == 2
+        # and the demo intent's finding on app's private subnet, whose detail names the table blocking it
+        assert {r["check"] for r in rows if r["resource"] != ids["private_rtb"]} == {"reachability-intent"}
         page.locator(f'button.locate[data-resource="{ids["private_rtb"]}"]').first.click()
         assert "hl" in (rtb.get_attribute("class") or "")
         page.click("#clear")

@@ -343,7 +343,8 @@ def test_sweep_fans_out_and_the_worker_audits(
     event = client.events.generate_sqs_event(message_bodies=[m["Body"] for m in queued], queue_name="vpcwatch-audits")
     assert client.lambda_.invoke("audit_worker", event).payload == {"batchItemFailures": []}
     announced = deployed.messages()
-    assert len(announced) == 13 and {m[0] for m in announced} == {"finding.opened"}
+    # the lab's 13 mistakes and its hub's replies lost on app's public table (routes-return-path)
+    assert len(announced) == 14 and {m[0] for m in announced} == {"finding.opened"}
 
 
 def test_slack_forwarder_posts_to_the_webhook_from_ssm(

@@ -224,6 +224,11 @@ def test_full_collection_maps_every_record(ec2: Any, landscape: Landscape) -> No
         "DescribeClientVpnEndpoints": 1,
         "DescribeManagedPrefixLists": 1,
         "GetManagedPrefixListEntries": 1,  # corp only: routed, customer-managed
+        # what only the path checks read
+        "DescribeNetworkAcls": 1,
+        "DescribeEgressOnlyInternetGateways": 1,
+        "DescribeVpnGateways": 1,
+        "DescribeTransitGatewayPeeringAttachments": 1,
     }
     # every action the checks need, except the Client VPN rules moto cannot reach
     assert {f"ec2:{op}" for op in sends} == required_actions() - {"ec2:DescribeClientVpnAuthorizationRules"}
@@ -389,7 +394,7 @@ def test_call_count_does_not_grow_with_the_number_of_vpcs(ec2: Any) -> None:
     assert len(large.subnets) == len(small.subnets) + 30
     # one call per resource type; no transit gateway (so no TGW route table to list) and no
     # route to a prefix list (so no prefix list to describe)
-    assert large.api_calls == small.api_calls == 12
+    assert large.api_calls == small.api_calls == 16  # 12, and the 4 path parts
 
 
 # ---------------------------------------------------------------------------------
@@ -556,6 +561,7 @@ def test_an_unreachable_endpoint_costs_one_failed_call_not_one_per_action(
             "DescribeTransitGatewayRouteTables",
             "DescribeTransitGateways",
             "DescribeClientVpnEndpoints",
+            *PATH_EMPTY,
         )
     }  # no route is known to name a prefix list: none is asked for
 
@@ -723,7 +729,7 @@ def test_client_vpn_missing_in_moto_server_is_unsupported_and_not_retried(
     finally:
         server.stop()
 
-    assert elapsed < 5
+    assert elapsed < 8  # retried with backoff, the 20 calls would take far longer
     assert sends["DescribeClientVpnEndpoints"] == 1  # no retry
     assert snapshot.errors == ()
     assert [(u.action, u.code) for u in snapshot.unsupported] == [("ec2:DescribeClientVpnEndpoints", "NotImplemented")]
@@ -823,6 +829,14 @@ EMPTY: dict[str, dict[str, Any]] = {
     "DescribeTransitGatewayAttachments": {"TransitGatewayAttachments": []},
     "DescribeTransitGateways": {"TransitGateways": []},
 }
+# Then, after the Client VPN endpoints: what only the path checks read
+# (reachability-intent, routes-return-path).
+PATH_EMPTY: dict[str, dict[str, Any]] = {
+    "DescribeNetworkAcls": {"NetworkAcls": []},
+    "DescribeEgressOnlyInternetGateways": {"EgressOnlyInternetGateways": []},
+    "DescribeVpnGateways": {"VpnGateways": []},
+    "DescribeTransitGatewayPeeringAttachments": {"TransitGatewayPeeringAttachments": []},
+}
 
 
 @pytest.fixture
@@ -837,6 +851,11 @@ def _stub(stubber: Stubber, operation: str, response: dict[str, Any], params: di
     from botocore import xform_name
 
     stubber.add_response(xform_name(operation), response, params)
+
+
+def stub_path_parts(stubber: Stubber) -> None:
+    for op in PATH_EMPTY:
+        _stub(stubber, op, PATH_EMPTY[op])
 
 
 def test_client_vpn_endpoints_and_rules_are_mapped(stubbed: tuple[Any, Stubber]) -> None:
@@ -855,11 +874,12 @@ def test_client_vpn_endpoints_and_rules_are_mapped(stubbed: tuple[Any, Stubber])
             rules,
             {"ClientVpnEndpointId": endpoint_id, "MaxResults": 1000},
         )
+    stub_path_parts(stubber)
 
     snapshot = collect(client)
 
     assert snapshot.errors == () and snapshot.unsupported == ()
-    assert snapshot.api_calls == len(EMPTY) + 1 + 2
+    assert snapshot.api_calls == len(EMPTY) + 1 + 2 + len(PATH_EMPTY)
     assert snapshot.client_vpn_endpoints == (
         ClientVpnEndpoint(
             "cvpn-endpoint-123456789123abcde",
@@ -968,6 +988,10 @@ def test_sparse_answers_map_to_defaults_without_errors(stubbed: tuple[Any, Stubb
         ("DescribeManagedPrefixLists", {"PrefixLists": [{"PrefixListId": "pl-1"}, {"PrefixListId": "pl-2"}, {}]}),
         ("GetManagedPrefixListEntries", {"Entries": [{}, {"Cidr": "192.0.2.0/24"}]}),
         ("GetManagedPrefixListEntries", {}),
+        ("DescribeNetworkAcls", {"NetworkAcls": [{"Entries": [{}], "Associations": [{}]}]}),
+        ("DescribeEgressOnlyInternetGateways", {"EgressOnlyInternetGateways": [{"Attachments": [{}]}]}),
+        ("DescribeVpnGateways", {"VpnGateways": [{}]}),
+        ("DescribeTransitGatewayPeeringAttachments", {"TransitGatewayPeeringAttachments": [{}]}),
     ]
     for op, response in plan:
         _stub(stubber, op, response)
@@ -1131,6 +1155,7 @@ def test_endpoint_and_flow_log_shapes_are_mapped_and_judged(stubbed: tuple[Any, 
     for op in EMPTY:
         _stub(stubber, op, answers[op])
     _stub(stubber, "DescribeClientVpnEndpoints", {"ClientVpnEndpoints": []})
+    stub_path_parts(stubber)
 
     snapshot = collect(client)
 
@@ -1197,6 +1222,7 @@ def test_required_interface_endpoints_on_documented_shapes(stubbed: tuple[Any, S
     for op in EMPTY:
         _stub(stubber, op, answers[op])
     _stub(stubber, "DescribeClientVpnEndpoints", {"ClientVpnEndpoints": []})
+    stub_path_parts(stubber)
 
     snapshot = collect(client)
 

@@ -4,6 +4,7 @@ the scoped route tables reference; its findings for those checks equal a full au
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -11,6 +12,7 @@ import boto3
 from chalicelib.aws.collect.ec2 import collect_region
 from chalicelib.aws.session import CallCounter
 from chalicelib.core.audit import evaluate
+from chalicelib.core.checks import CHECK_BY_ID
 from chalicelib.core.events import FLOW_LOG_CHECKS, ROUTE_CHECKS, TGW_CHECKS
 from chalicelib.core.policy import Policy
 from tests.integration.conftest import ACCOUNT, REGION
@@ -20,7 +22,10 @@ NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 
 
 def keys(snapshot: Any, checks: tuple[str, ...], vpc: str) -> set[tuple[str, str, Any]]:
-    result = evaluate(snapshot, Policy(), NOW, checks)
+    """The findings on ``vpc`` of the checks a scoped audit judges (the path checks judge
+    region-wide only: their subjects are empty in a scoped snapshot)."""
+    scoped = [c for c in checks if CHECK_BY_ID[c].subjects(replace(snapshot, scope_vpc_ids=(vpc,)))]
+    result = evaluate(snapshot, Policy(), NOW, scoped)
     return {(f.check, f.resource_id, f.evidence.get("service")) for f in result.findings if f.vpc_id == vpc}
 
 

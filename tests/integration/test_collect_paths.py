@@ -82,8 +82,14 @@ def test_path_parts_are_collected_in_one_call_each(ec2: Any, session: boto3.sess
     assert (result.blocked_at.resource_id, result.blocked_at.reason.split(" denies")[0]) == (acl, "outbound rule 90")
 
 
-def test_an_audit_does_not_read_what_only_paths_need(ec2: Any) -> None:
+def test_a_full_audit_reads_the_path_parts_and_a_scoped_one_does_not(ec2: Any) -> None:
+    """reachability-intent and routes-return-path read them, in region-wide audits only."""
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     with CallCounter(ec2) as counter:
         snapshot = collect_region(ec2, account_id=ACCOUNT, region=REGION)
-    assert snapshot.network_acls == () and snapshot.vpn_gateways == ()
+    assert snapshot.network_acls and snapshot.errors == ()
+    assert counter.by_operation["DescribeNetworkAcls"] == counter.by_operation["DescribeVpnGateways"] == 1
+    with CallCounter(ec2) as counter:
+        scoped = collect_region(ec2, account_id=ACCOUNT, region=REGION, vpc_ids=[vpc])
+    assert scoped.network_acls == () and scoped.vpn_gateways == () and scoped.errors == ()
     assert not {"DescribeNetworkAcls", "DescribeVpnGateways"} & set(counter.by_operation)

@@ -306,6 +306,14 @@ def test_associations_and_their_states_from_documented_answers(aws_env: None) ->
                 {"TransitGatewayRouteTableId": table, "MaxResults": 1000},
             )
         _stub(stubber, "DescribeClientVpnEndpoints", {"ClientVpnEndpoints": []})
+        # what only the path checks read
+        for op, key in (
+            ("DescribeNetworkAcls", "NetworkAcls"),
+            ("DescribeEgressOnlyInternetGateways", "EgressOnlyInternetGateways"),
+            ("DescribeVpnGateways", "VpnGateways"),
+            ("DescribeTransitGatewayPeeringAttachments", "TransitGatewayPeeringAttachments"),
+        ):
+            _stub(stubber, op, {key: []})
 
         snapshot = collect(client)
         stubber.assert_no_pending_responses()

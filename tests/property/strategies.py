@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from chalicelib.core.checks import CHECK_IDS
 from chalicelib.core.events import EVENT_NAMES, checks_for_event
 from chalicelib.core.model import EXEMPT_TAG
-from chalicelib.core.policy import Policy
+from chalicelib.core.policy import Policy, parse_policy
 from tests.fakeec2 import FOREIGN_ACCOUNT, PEER_REGION, World, WorldBuilder
 
 VPC_CIDRS = ("10.0.0.0/16", "10.1.0.0/16", "10.0.5.0/24", "10.1.128.0/17", "172.16.0.0/16", "192.168.0.0/20")
@@ -68,6 +68,28 @@ POLICIES: tuple[tuple[str, Policy], ...] = (
     (
         "strict",
         Policy(traffic_type="REJECT", interface_endpoints=("ssm",), trusted_accounts=(FOREIGN_ACCOUNT,)),
+    ),
+    # Reachability intents (every expectation, selectors and path destinations), so the
+    # path checks judge something in every world.
+    (
+        "intents",
+        parse_policy(
+            {
+                "reachability": [
+                    {"name": "private-s3", "from": {"subnets": "private"}, "to": "s3", "expect": "private"},
+                    {"name": "mesh", "from": {"subnets": "all"}, "to": {"subnets": "all"}, "expect": "reachable"},
+                    {
+                        "name": "public-no-dns-out",
+                        "from": {"subnets": "public"},
+                        "to": "internet",
+                        "protocol": "udp",
+                        "port": 53,
+                        "expect": "unreachable",
+                    },
+                    {"name": "to-an-address", "from": {"subnets": "all"}, "to": "10.1.5.9", "expect": "reachable"},
+                ]
+            }
+        ),
     ),
 )
 

@@ -33,6 +33,7 @@ EXPECTED_TYPES = {
     "AWS::EC2::TransitGateway": "AwsEc2TransitGateway",
     "AWS::EC2::VPCEndpointService": "AwsEc2VpcEndpointService",
     "AWS::EC2::ClientVpnEndpoint": "AwsEc2ClientVpnEndpoint",
+    "AWS::EC2::Subnet": "AwsEc2Subnet",
     "AWS::EC2::VPCEndpoint": "Other",
     "AWS::EC2::FlowLog": "Other",
     "AWS::EC2::TransitGatewayRouteTable": "Other",

@@ -154,10 +154,13 @@ def test_real_registry_ids_are_the_spec_ones() -> None:
         "private-subnet-gateway-endpoints", "required-interface-endpoints", "interface-endpoint-private-dns",
         "endpoint-service-acceptance-required", "endpoint-service-trusted-principals",
         "peering-cidrs-non-overlapping", "connected-cidrs-non-overlapping", "peering-routes-least-access",
-        "route-destinations-non-overlapping", "routes-no-blackhole", "tgw-routes-non-overlapping",
+        "route-destinations-non-overlapping", "routes-return-path", "reachability-intent",
+        "routes-no-blackhole", "tgw-routes-non-overlapping",
         "tgw-auto-accept-disabled", "client-vpn-connection-logging", "client-vpn-no-authorize-all",
     ]  # fmt: skip
     severities = {s.id: s.severity.name for s in REGISTRY}
     assert severities["peering-cidrs-non-overlapping"] == "HIGH"
     assert severities["vpc-flow-logs-traffic-type"] == "LOW"
     assert severities["tgw-auto-accept-disabled"] == "HIGH"
+    assert severities["routes-return-path"] == "MEDIUM"
+    assert severities["reachability-intent"] == "HIGH"

@@ -63,7 +63,11 @@ def rich_snapshot(scope: tuple[str, ...] = ()) -> NetworkSnapshot:
             Vpc("vpc-b", ME, ("10.0.0.0/16", "10.9.0.0/16")),
             Vpc("vpc-c", ME, ("10.3.0.0/16",)),
         ),
-        subnets=(Subnet("subnet-a", "vpc-a", ME, "10.0.1.0/24"), Subnet("subnet-b", "vpc-b", ME, "10.0.1.0/24")),
+        subnets=(
+            Subnet("subnet-a", "vpc-a", ME, "10.0.1.0/24"),
+            Subnet("subnet-b", "vpc-b", ME, "10.0.1.0/24"),
+            Subnet("subnet-b9", "vpc-b", ME, "10.9.1.0/24"),
+        ),
         route_tables=(
             RouteTable(
                 "rtb-a",
@@ -81,6 +85,9 @@ def rich_snapshot(scope: tuple[str, ...] = ()) -> NetworkSnapshot:
                     Route("pl-s3", "vpce-s3"),
                 ),
             ),
+            # vpc-b answers 10.0.1.0/24 locally (its own overlapping block): replies to
+            # subnet-a never get back over pcx-1.
+            RouteTable("rtb-b", "vpc-b", ME, True, (), (Route("10.0.0.0/16", "local"), Route("10.9.0.0/16", "local"))),
         ),
         internet_gateways=(InternetGateway("igw-1", ("vpc-b",), ME),),
         nat_gateways=(NatGateway("nat-1", "vpc-a", "subnet-a", "deleted"),),
@@ -136,7 +143,13 @@ def guarded(snapshot: NetworkSnapshot, spec: CheckSpec) -> NetworkSnapshot:
 
 
 POLICY = parse_policy(
-    {"endpoints": {"gateway": ["s3", "dynamodb"], "interface": ["ssm", "sts"]}, "trusted_accounts": [ME]},
+    {
+        "endpoints": {"gateway": ["s3", "dynamodb"], "interface": ["ssm", "sts"]},
+        "trusted_accounts": [ME],
+        "reachability": [
+            {"name": "a-reaches-b", "from": {"vpc_ids": ["vpc-a"]}, "to": {"vpc_ids": ["vpc-b"]}, "expect": "reachable"}
+        ],
+    },
     CHECK_IDS,
 )
 
@@ -168,3 +181,16 @@ def test_every_action_lands_in_a_snapshot_part() -> None:
     fields = {f.name for f in dataclasses.fields(NetworkSnapshot)}
     assert {a for spec in REGISTRY for a in spec.needs} <= set(ACTION_PARTS)
     assert set(ACTION_PARTS.values()) <= fields
+
+
+@pytest.mark.parametrize("spec", REGISTRY, ids=lambda s: s.id)
+def test_in_a_scoped_audit_a_check_reads_only_what_a_scoped_collection_fetches(spec: CheckSpec) -> None:
+    """``scoped_needs`` is what a scoped collection fetches for a check: reading more there
+    would judge on data that was never collected."""
+    snapshot = rich_snapshot(("vpc-a",))
+    scoped_parts = spec.parts_read(scoped=True)
+    guarded_snapshot = dataclasses.replace(
+        snapshot, **{part: undeclared(part) for part in PARTS if part not in scoped_parts}
+    )
+    violations = list(spec.fn(guarded_snapshot, POLICY))
+    assert {v.resource_id for v in violations} <= spec.subjects(guarded_snapshot)

@@ -124,7 +124,14 @@ def collect_region(
     Raises only credential errors (``NoCredentialsError``, expired or invalid tokens).
     """
     scope = tuple(dict.fromkeys(vpc_ids))
-    needs = None if checks is None else frozenset(a for spec in REGISTRY if spec.id in checks for a in spec.needs)
+    scoped = bool(scope)
+    # A scoped collection reads for each check what it reads in a scoped audit (less, for
+    # the checks that judge only region-wide: ``CheckSpec.scoped_needs``).
+    needs = (
+        frozenset(a for spec in REGISTRY if (checks is None or spec.id in checks) for a in spec.reads(scoped))
+        if checks is not None or scoped
+        else None
+    )
     if actions is not None:
         needs = frozenset(actions)
     run = _Run(ec2, region, page_size if page_size is not None else PAGE_SIZE, needs=needs)
@@ -145,7 +152,7 @@ def _by_reference(checks: frozenset[str] | None, part: str) -> bool:
     just those. Derived from the registry, never listed here."""
     if checks is None:
         return False
-    readers = [spec for spec in REGISTRY if spec.id in checks and part in spec.parts]
+    readers = [spec for spec in REGISTRY if spec.id in checks and part in spec.parts_read(scoped=True)]
     return all(part in spec.by_reference for spec in readers)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.core import actions as A
-from chalicelib.core.checks import client_vpn, endpoints, flow_logs, routing
+from chalicelib.core.checks import client_vpn, endpoints, flow_logs, reachability, routing
 from chalicelib.core.checks import subjects as S
 from chalicelib.core.checks._base import CheckFn
 from chalicelib.core.checks.subjects import Subjects
@@ -38,11 +38,22 @@ class CheckSpec:
     config_rule: tuple[str, ...] = ()
     cis: tuple[str, ...] = ()
     by_reference: frozenset[str] = frozenset()  # snapshot parts read only where routes name them
+    # What a scoped (VPC) audit collects for the check, when less than ``needs``: a check
+    # that judges nothing in a scoped audit (its subjects are empty there) needs only the
+    # part that tells its resources still exist (what the store's "gone" rule reads).
+    scoped_needs: tuple[str, ...] | None = None
 
     @property
     def parts(self) -> frozenset[str]:
         """The snapshot parts (``NetworkSnapshot`` field names) the check reads."""
         return frozenset(ACTION_PARTS[action] for action in self.needs)
+
+    def reads(self, scoped: bool) -> tuple[str, ...]:
+        """The IAM actions whose data a (scoped or region-wide) collection fetches for it."""
+        return self.scoped_needs if scoped and self.scoped_needs is not None else self.needs
+
+    def parts_read(self, scoped: bool) -> frozenset[str]:
+        return frozenset(ACTION_PARTS[action] for action in self.reads(scoped))
 
 
 VPC = "AWS::EC2::VPC"
@@ -77,6 +88,30 @@ ACTION_PARTS: dict[str, str] = {
 _PL_ACTIONS = (A.PL, A.PL_ENTRIES)
 # Which table each attachment is associated with comes with the attachments (A.TGW_ATT).
 _TGW_TABLE_ACTIONS = (A.TGW_RTB, A.TGW_ROUTES, A.TGW_PROP)
+
+# What the path engine (SPEC §7: ``vpcwatch path``, and the intents built on it) reads:
+# everything a packet's route can pass, region-wide (a path may cross any VPC).
+PATH_NEEDS: tuple[str, ...] = (
+    A.VPCS,
+    A.SUBNETS,
+    A.RTBS,
+    A.IGWS,
+    A.EIGWS,
+    A.NATS,
+    A.VGWS,
+    A.NACLS,
+    A.VPCE,
+    A.PCX,
+    A.TGW,
+    A.TGW_ATT,
+    A.TGW_PEER,
+    # The tables and their routes (SearchTransitGatewayRoutes lists the propagated routes
+    # AWS installed): the path follows those, so it needs no propagation list.
+    A.TGW_RTB,
+    A.TGW_ROUTES,
+    *_PL_ACTIONS,
+)
+
 
 REGISTRY: tuple[CheckSpec, ...] = (
     CheckSpec(
@@ -261,6 +296,37 @@ REGISTRY: tuple[CheckSpec, ...] = (
         cli="aws ec2 delete-route --route-table-id <rtb-id> --destination-cidr-block <cidr>",
     ),
     CheckSpec(
+        id="routes-return-path",
+        title="Routes to peerings and transit gateways have a return path",
+        resource_type=ROUTE_TABLE,
+        arn_kind="route-table",
+        severity=Severity.MEDIUM,
+        fn=reachability.check_routes_return_path,
+        # The path engine's parts, but network ACLs: the check judges routes only.
+        needs=tuple(a for a in PATH_NEEDS if a != A.NACLS),
+        subjects=reachability.audited_return_tables,
+        scoped_needs=(A.RTBS,),
+        remediation="VPC console > Route tables > the table that serves the destination subnets > Routes > "
+        "Edit: add a route for the source subnets' CIDR to the same peering or transit gateway "
+        "(and, for a transit gateway, a route back in the TGW route table of the destination's attachment).",
+        cli="aws ec2 create-route --route-table-id <rtb-id> --destination-cidr-block <source-cidr> "
+        "--vpc-peering-connection-id <pcx-id>",
+    ),
+    CheckSpec(
+        id="reachability-intent",
+        title="Reachability intents of the policy hold",
+        resource_type="AWS::EC2::Subnet",
+        arn_kind="subnet",
+        severity=Severity.HIGH,
+        fn=reachability.check_reachability_intent,
+        needs=PATH_NEEDS,
+        subjects=reachability.audited_source_subnets,
+        scoped_needs=(A.SUBNETS,),
+        remediation="Run `vpcwatch path --from <subnet> --to <destination>` to see the hop that blocks (or "
+        "the public hop), then fix that route table, gateway, endpoint or network ACL; or correct the intent.",
+        cli="vpcwatch path --from <subnet-id> --to <destination> --port <port>",
+    ),
+    CheckSpec(
         id="routes-no-blackhole",
         title="Routes do not point to missing or inactive targets",
         resource_type=ROUTE_TABLE,
@@ -344,30 +410,6 @@ CHECK_BY_ID: dict[str, CheckSpec] = {spec.id: spec for spec in REGISTRY}
 def required_actions() -> frozenset[str]:
     """Every IAM action the checks' data needs (the collector calls exactly these)."""
     return frozenset(action for spec in REGISTRY for action in spec.needs)
-
-
-# What the path engine (SPEC §7: ``vpcwatch path``, and the intents built on it) reads:
-# everything a packet's route can pass, region-wide (a path may cross any VPC).
-PATH_NEEDS: tuple[str, ...] = (
-    A.VPCS,
-    A.SUBNETS,
-    A.RTBS,
-    A.IGWS,
-    A.EIGWS,
-    A.NATS,
-    A.VGWS,
-    A.NACLS,
-    A.VPCE,
-    A.PCX,
-    A.TGW,
-    A.TGW_ATT,
-    A.TGW_PEER,
-    # The tables and their routes (SearchTransitGatewayRoutes lists the propagated routes
-    # AWS installed): the path follows those, so it needs no propagation list.
-    A.TGW_RTB,
-    A.TGW_ROUTES,
-    *_PL_ACTIONS,
-)
 
 
 def read_actions() -> frozenset[str]:

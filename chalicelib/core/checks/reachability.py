@@ -1,0 +1,205 @@
+"""Checks on the path engine (SPEC §7): the policy's reachability intents, and return paths.
+
+Both are judged by region-wide audits only (``subjects`` below): a path may cross any
+VPC of the region, and a scoped (event) collection holds only its VPCs' subnets and
+route tables, so a scoped audit could not reach the full audit's verdict. A scoped
+audit judges neither (and so resolves nothing of theirs); the sweep, or a region-wide
+re-audit, does. Paths are followed inside the audited region: one that leaves it (a
+cross-region peering or TGW peering) is ``unknown``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from chalicelib.core.intents import Intent
+from chalicelib.core.model import NetworkSnapshot, RouteTable, Subnet, Violation
+from chalicelib.core.netmath import parse
+from chalicelib.core.paths import UNKNOWN, UNREACHABLE, PathIndex, PathQueryError, PathResult
+from chalicelib.core.policy import Policy
+
+# Hop types that mean the traffic crossed the internet (``private: false``).
+PUBLIC_HOPS = ("internet-gateway", "nat-gateway", "egress-only-internet-gateway")
+# Route targets across which a reply must find its own way back.
+CROSSING_TARGETS = ("pcx", "tgw")
+
+
+# ---------------------------------------------------------------------------------
+# What they judge
+# ---------------------------------------------------------------------------------
+
+
+def audited_source_subnets(snapshot: NetworkSnapshot) -> frozenset[str]:
+    """The account's own subnets, in region-wide audits only (see the module docstring)."""
+    if snapshot.scope_vpc_ids:
+        return frozenset()
+    return frozenset(s.subnet_id for s in snapshot.subnets if snapshot.owns(s.owner_id))
+
+
+def audited_return_tables(snapshot: NetworkSnapshot) -> frozenset[str]:
+    """The account's own route tables, in region-wide audits only."""
+    if snapshot.scope_vpc_ids:
+        return frozenset()
+    return frozenset(t.route_table_id for t in snapshot.route_tables if snapshot.owns(t.owner_id))
+
+
+# ---------------------------------------------------------------------------------
+# reachability-intent
+# ---------------------------------------------------------------------------------
+
+
+def _trace(index: PathIndex, intent: Intent, source: str, destination: str) -> PathResult | str:
+    """The path, or why it could not be asked (a destination that names nothing here)."""
+    try:
+        return index.trace(source, destination, intent.protocol, intent.port)
+    except PathQueryError as exc:
+        return str(exc)
+
+
+def _public_hop(result: PathResult) -> dict[str, str] | None:
+    hop = next((h for h in result.hops if h.type in PUBLIC_HOPS), None)
+    return None if hop is None else hop.to_json()
+
+
+def check_reachability_intent(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
+    subjects = audited_source_subnets(snapshot)
+    if not policy.intents or not subjects:
+        return
+    index = PathIndex([snapshot])
+    for intent in policy.intents:
+        destinations = intent.destinations(snapshot)
+        for source in intent.sources(snapshot):
+            if source.subnet_id not in subjects:
+                continue
+            for destination in destinations:
+                if destination == source.subnet_id:
+                    continue  # a subnet reaches itself: not a question of routing
+                violation = _judge(index, intent, source, destination)
+                if violation is not None:
+                    yield violation
+
+
+def _judge(index: PathIndex, intent: Intent, source: Subnet, destination: str) -> Violation | None:
+    answer = _trace(index, intent, source.subnet_id, destination)
+    evidence: dict[str, Any] = {
+        "intent": intent.name,
+        "expect": intent.expect,
+        "destination": destination,
+        "protocol": intent.protocol,
+        "port": intent.port,
+    }
+    if isinstance(answer, str):
+        evidence.update(verdict=UNKNOWN, private=None, blocked_at=None, reason=answer)
+        detail = f"intent {intent.name}: {source.subnet_id} -> {destination} cannot be judged: {answer}"
+    else:
+        if intent.holds(answer.verdict, answer.private):
+            return None
+        blocked = answer.blocked_at.to_json() if answer.blocked_at is not None else None
+        evidence.update(verdict=answer.verdict, private=answer.private, blocked_at=blocked)
+        public = _public_hop(answer)
+        if public is not None:
+            evidence["public_hop"] = public
+        evidence["hops"] = [h.resource_id for h in answer.hops]
+        detail = f"intent {intent.name} expects {intent.expect}: {source.subnet_id} -> {destination} is "
+        if blocked is not None:
+            detail += f"{answer.verdict}, blocked at {blocked['resource_id']} ({blocked['reason']})"
+        elif not answer.private:
+            detail += f"reachable over the internet through {public['resource_id'] if public else '?'}"
+        else:
+            detail += "reachable"
+    return Violation(source.subnet_id, source.vpc_id, detail, evidence, key=f"{intent.name}|{destination}")
+
+
+# ---------------------------------------------------------------------------------
+# routes-return-path
+# ---------------------------------------------------------------------------------
+
+
+def _routing_only(snapshot: NetworkSnapshot) -> NetworkSnapshot:
+    """The snapshot without network ACLs: this check judges routes (ACLs are the intents'
+    business), and so neither reads nor declares them."""
+    return dataclasses.replace(snapshot, network_acls=())
+
+
+def _crossing_route(index: PathIndex, snapshot: NetworkSnapshot, table: RouteTable, subnet: Subnet) -> str | None:
+    """The route of ``table`` that sends ``subnet``'s address across a peering or a transit
+    gateway ("10.1.0.0/16 -> pcx-..."), or None."""
+    block = parse(subnet.cidr) if subnet.cidr else None
+    if block is None:
+        return None
+    hit = index.regions[snapshot.region].route_lookup(table).lpm.lookup(block)
+    if hit is None or hit[1].route.target_kind not in CROSSING_TARGETS:
+        return None
+    route = hit[1].route
+    return f"{route.destination} -> {route.target}"
+
+
+def check_routes_return_path(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
+    subjects = audited_return_tables(snapshot)
+    if not subjects:
+        return
+    snapshot = _routing_only(snapshot)
+    index = PathIndex([snapshot])
+    by_vpc = snapshot.subnets_by_vpc
+    # (return table, forward table) -> what was lost: the forward routes, sources, destinations
+    lost: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {"routes": set(), "source_cidrs": set(), "destination_subnet_ids": set(), "blocked_at": None}
+    )
+    for table in sorted(snapshot.route_tables, key=lambda t: t.route_table_id):
+        if not any(r.target_kind in CROSSING_TARGETS for r in table.routes):
+            continue
+        served = snapshot.subnets_served.get(table.route_table_id, ())
+        sources = [s for s in (snapshot.subnet_by_id[i] for i in served) if s.cidr]
+        if not sources:
+            continue
+        # The subnets of other VPCs this table sends across a peering or a transit gateway.
+        crossing: list[tuple[Subnet, str]] = []
+        for vpc_id in sorted(by_vpc):
+            if vpc_id == table.vpc_id:
+                continue
+            for subnet in by_vpc[vpc_id]:
+                route = _crossing_route(index, snapshot, table, subnet)
+                if route is not None:
+                    crossing.append((subnet, route))
+        for source in sources:
+            for destination, route in crossing:
+                result = index.trace(source.subnet_id, destination.subnet_id, "all", None)
+                if result.verdict != UNREACHABLE or result.blocked_at is None:
+                    continue  # reachable both ways, or not known well enough to judge
+                if not any(h.resource_id == destination.subnet_id and h.type == "subnet" for h in result.hops):
+                    continue  # the forward path does not reach the subnet: not a return problem
+                back = snapshot.effective_route_table.get(destination.subnet_id)
+                if back is None:
+                    continue
+                entry = lost[(back.route_table_id, table.route_table_id)]
+                entry["routes"].add(route)
+                entry["source_cidrs"].add(source.cidr)
+                entry["destination_subnet_ids"].add(destination.subnet_id)
+                if entry["blocked_at"] is None:
+                    entry["blocked_at"] = result.blocked_at.to_json()
+    for (back_id, forward_id), entry in sorted(lost.items()):
+        back = snapshot.route_table_by_id[back_id]
+        routes = sorted(entry["routes"])
+        cidrs = sorted(entry["source_cidrs"])
+        blocked = entry["blocked_at"]
+        yield Violation(
+            back_id,
+            back.vpc_id,
+            f"{forward_id} sends {', '.join(cidrs)} to {', '.join(sorted(entry['destination_subnet_ids']))} "
+            f"({'; '.join(routes)}), but the replies from {back_id} do not get back: "
+            f"{blocked['resource_id']}: {blocked['reason']}",
+            {
+                "forward_table": forward_id,
+                "forward_vpc_id": snapshot.route_table_by_id[forward_id].vpc_id,
+                "route": routes[0],
+                "routes": routes,
+                "source_cidr": cidrs[0],
+                "source_cidrs": cidrs,
+                "destination_subnet_ids": sorted(entry["destination_subnet_ids"]),
+                "return_blocked_at": blocked,
+            },
+            key=forward_id,
+        )

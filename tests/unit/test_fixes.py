@@ -263,6 +263,47 @@ CASES: list[tuple[str, str, str | None, dict[str, Any], list[str], set[str]]] = 
         ],
         {"<access-group-id>"},
     ),
+    (
+        "routes-return-path",
+        "rtb-0b1",
+        "vpc-0b1",
+        {
+            "forward_table": "rtb-0a1",
+            "forward_vpc_id": "vpc-0a1",
+            "route": "10.1.0.0/16 -> pcx-0p1",
+            "routes": ["10.1.0.0/16 -> pcx-0p1"],
+            "source_cidr": "10.0.1.0/24",
+            "source_cidrs": ["10.0.1.0/24"],
+            "destination_subnet_ids": ["subnet-0b1"],
+            "return_blocked_at": {"resource_id": "rtb-0b1", "type": "route-table", "reason": "no route"},
+        },
+        [
+            "aws ec2 create-route --region {region} --route-table-id rtb-0b1 --destination-cidr-block 10.0.1.0/24 "
+            "--vpc-peering-connection-id pcx-0p1"
+        ],
+        set(),
+    ),
+    (
+        "reachability-intent",
+        "subnet-0s1",
+        "vpc-0a1",
+        {
+            "intent": "private-subnets-reach-s3-privately",
+            "expect": "private",
+            "destination": "s3",
+            "protocol": "tcp",
+            "port": 443,
+            "verdict": "unreachable",
+            "private": None,
+            "blocked_at": {"resource_id": "rtb-0p1", "type": "route-table", "reason": "no route to pl-63a5400a"},
+            "hops": ["rtb-0p1"],
+        },
+        [
+            "aws ec2 create-vpc-endpoint --region {region} --vpc-id vpc-0a1 --vpc-endpoint-type Gateway "
+            "--service-name com.amazonaws.{region}.s3 --route-table-ids rtb-0p1",
+        ],
+        set(),
+    ),
 ]
 PARTITIONS = [("us-east-1", "aws"), ("cn-northwest-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")]
 

@@ -373,7 +373,7 @@ class Service:
         for the next run. Returns (published, left for the next run)."""
         if not entries:
             return 0, 0
-        from chalicelib.aws.publish.notify import publish_batch
+        from chalicelib.aws.publish.sns import publish_batch
 
         results = publish_batch(self.sns, self.settings.alerts_topic_arn, [(e.change, e.dedupe_key) for e in entries])
         sent = [e for e, result in zip(entries, results, strict=True) if result.ok]
@@ -476,7 +476,7 @@ class Service:
         """One page of the outbox to every channel: entries every channel has are marked
         sent; the others get the channels that took them recorded and are returned.
         Returns (published on SNS, entries some channel still lacks)."""
-        from chalicelib.aws.publish.notify import publish_batch
+        from chalicelib.aws.publish.sns import publish_batch
 
         channels = {"sns"} | ({"securityhub"} if self.settings.security_hub_export else set())
         done: dict[str, set[str]] = {e.key: set(e.delivered) for e in entries}
@@ -874,7 +874,7 @@ class Service:
         return 202, body
 
     def forward_to_slack(self, sns_event: Mapping[str, Any]) -> int:
-        from chalicelib.aws.publish.notify import forward_to_slack, webhook_url
+        from chalicelib.aws.publish.slack import forward_to_slack, webhook_url
 
         if not self.settings.slack_webhook_param:
             log.warning("SLACK_WEBHOOK_PARAM is not set: nothing forwarded")

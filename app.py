@@ -23,7 +23,9 @@ from chalicelib.service.api import (
     parse_findings_query,
     validate_finding_id,
 )
-from chalicelib.service.pipelines import Outcome, Service, require_enqueued
+from chalicelib.service.fanout import require_enqueued
+from chalicelib.service.outcome import Outcome
+from chalicelib.service.pipelines import Service
 
 AUDIT_QUEUE = "vpcwatch-audits"  # created by resources.json / `vpcwatch setup`
 ALERTS_TOPIC = "vpcwatch-alerts"

@@ -200,7 +200,8 @@ def main() -> None:
     from moto import mock_aws
 
     from chalicelib.aws.settings import Settings
-    from chalicelib.service.pipelines import SWEEP_CONCURRENCY, Service
+    from chalicelib.service.base import SWEEP_CONCURRENCY
+    from chalicelib.service.pipelines import Service
     from vpcwatch_tools.provision import provision
 
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "POLICY", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"):

@@ -36,7 +36,7 @@ from typing import Any
 from chalicelib.core.checks import CHECK_BY_ID
 from chalicelib.core.model import Finding
 
-CLI_SEPARATOR = " CLI: "  # notify.py splits the stored remediation on it
+CLI_SEPARATOR = " CLI: "  # render/messages.py splits the stored remediation on it
 JOIN = " && "  # commands run in order, each only if the one before succeeded
 MAX_ITEMS = 5  # routes / pairs / rules turned into commands per finding
 

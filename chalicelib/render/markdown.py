@@ -23,7 +23,8 @@ def cell(text: str) -> str:
     return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _code(text: str) -> str:
+def code_span(text: str) -> str:
+    """An inline code span (GitHub Markdown): backticks inside turned into quotes."""
     return "`" + text.replace("`", "'") + "`"
 
 
@@ -33,13 +34,15 @@ def _summary_table(result: AuditResult) -> list[str]:
         group = [f for f in result.findings if f.severity == severity]
         if group:
             checks = Counter(f.check for f in group)
-            names = ", ".join(f"{_code(c)} ({n})" for c, n in sorted(checks.items(), key=lambda kv: (-kv[1], kv[0])))
+            ranked = sorted(checks.items(), key=lambda kv: (-kv[1], kv[0]))
+            names = ", ".join(f"{code_span(c)} ({n})" for c, n in ranked)
             lines.append(f"| **{severity.name}** | {len(group)} | {names} |")
     return lines
 
 
 def _row(f: Finding) -> str:
-    return f"| {_code(f.check)} | {_code(f.resource_id)} | {cell(f.vpc_id or '')} | {f.region} | {cell(f.detail)} |"
+    where = f"{cell(f.vpc_id or '')} | {f.region}"
+    return f"| {code_span(f.check)} | {code_span(f.resource_id)} | {where} | {cell(f.detail)} |"
 
 
 def _fix_block(f: Finding) -> list[str]:
@@ -62,7 +65,8 @@ def _fix_block(f: Finding) -> list[str]:
 def _fix_line(f: Finding) -> str:
     """The short form, when the folded fix does not fit: the commands on one line."""
     fix = fix_for(f)
-    return f"- {_code(f.check)} on {_code(f.resource_id)}: {_code(fix.cli_text) if fix.cli else cell(fix.console)}"
+    how = code_span(fix.cli_text) if fix.cli else cell(fix.console)
+    return f"- {code_span(f.check)} on {code_span(f.resource_id)}: {how}"
 
 
 def render(result: AuditResult, limit: int = LIMIT) -> str:
@@ -70,17 +74,19 @@ def render(result: AuditResult, limit: int = LIMIT) -> str:
     head = [
         f"### vpcwatch: {summary_line(result)}",
         "",
-        f"Account {_code(result.account_id)}, {regions}; {result.api_calls} API calls in {result.duration_ms} ms.",
+        f"Account {code_span(result.account_id)}, {regions}; {result.api_calls} API calls in {result.duration_ms} ms.",
         "",
     ]
     tail: list[str] = []
     if result.suppressed:
         tail += ["", f"<details><summary>{len(result.suppressed)} suppressed</summary>", ""]
-        tail += [f"- {_code(f.check)} on {_code(f.resource_id)}: {cell(f.reason or '')}" for f in result.suppressed]
+        tail += [
+            f"- {code_span(f.check)} on {code_span(f.resource_id)}: {cell(f.reason or '')}" for f in result.suppressed
+        ]
         tail += ["", "</details>"]
     if result.not_evaluated:
         tail += ["", "**Not evaluated** (data could not be collected):", ""]
-        tail += [f"- {_code(n.check)} in {n.region}: missing {', '.join(n.missing)}" for n in result.not_evaluated]
+        tail += [f"- {code_span(n.check)} in {n.region}: missing {', '.join(n.missing)}" for n in result.not_evaluated]
     if not result.findings:
         return "\n".join([*head, "No findings.", *tail]) + "\n"
 

@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.core.checks import REGISTRY
 from chalicelib.core.model import Finding
 from chalicelib.core.plan.diff import PlanResult
-from chalicelib.render.markdown import cell
+from chalicelib.render.markdown import cell, code_span
 from chalicelib.render.sarif import LEVEL, SCHEMA, _rule
 
 WIDTH = 100
@@ -101,23 +101,19 @@ def render_json(result: PlanResult) -> str:
 # ---------------------------------------------------------------------------------
 
 
-def _code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
-
-
 def _introduced_item(f: Finding) -> str:
     return (
-        f"- **{f.severity.name}** {_code(f.check)} on {_code(address(f))} ({f.region}): {cell(f.detail)}\n"
+        f"- **{f.severity.name}** {code_span(f.check)} on {code_span(address(f))} ({f.region}): {cell(f.detail)}\n"
         f"  - **Fix:** {cell(f.remediation)}"
     )
 
 
 def _resolved_item(f: Finding) -> str:
-    return f"- ~~{f.severity.name}~~ {_code(f.check)} on {_code(address(f))} ({f.region}): {cell(f.detail)}"
+    return f"- ~~{f.severity.name}~~ {code_span(f.check)} on {code_span(address(f))} ({f.region}): {cell(f.detail)}"
 
 
 def _unchanged_row(f: Finding) -> str:
-    return f"| {f.severity.name} | {_code(f.check)} | {_code(address(f))} | {f.region} |"
+    return f"| {f.severity.name} | {code_span(f.check)} | {code_span(address(f))} | {f.region} |"
 
 
 def _fit(items: Sequence[str], budget: int) -> tuple[list[str], int, int]:
@@ -137,7 +133,7 @@ def render_markdown(result: PlanResult, limit: int = LIMIT) -> str:
     if result.unknown:
         tail += ["", "**Not evaluated** (values known only after apply):", ""]
         tail += [
-            f"- {_code(u.address)}: {', '.join(_code(a) for a in u.attributes)} "
+            f"- {code_span(u.address)}: {', '.join(code_span(a) for a in u.attributes)} "
             f"({len(u.checks)} checks: {', '.join(u.checks)})"
             for u in result.unknown
         ]

@@ -325,7 +325,7 @@ def test_cfn_lint_accepts_the_member_role_template() -> None:
 def test_a_sweep_whose_pairs_sqs_refused_fails_so_lambda_retries_it(
     org: Org, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.service.pipelines import SweepIncompleteError
+    from chalicelib.service.fanout import SweepIncompleteError
 
     _, other = org.members
     service = app_module.service()

@@ -389,7 +389,7 @@ def test_a_failed_slack_post_raises_so_lambda_retries_then_dead_letters(
     destination, tests/unit/test_infra.py and tests/e2e/test_package.py)."""
     import http.server
 
-    from chalicelib.aws.publish.notify import SlackDeliveryError
+    from chalicelib.aws.publish.slack import SlackDeliveryError
 
     class Broken(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:

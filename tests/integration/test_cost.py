@@ -297,7 +297,8 @@ def test_a_failure_to_remember_never_blocks_publishing(region: Region, caplog: p
 
 
 def test_publish_batch_sends_what_publish_sends(region: Region) -> None:
-    from chalicelib.aws.publish.notify import publish_batch, sns_message
+    from chalicelib.aws.publish.sns import publish_batch
+    from chalicelib.render.messages import sns_message
 
     outcome = region.service.audit_and_notify()
     changes = list(outcome.changes) * 6  # twelve: two requests

@@ -39,7 +39,8 @@ from chalicelib.aws.settings import Settings, load_settings
 from chalicelib.core.events import checks_for_event
 from chalicelib.core.model import Finding
 from chalicelib.core.settling import MAX_RECHECKS, RECHECK_DELAY_SECONDS
-from chalicelib.service.pipelines import Outcome, Service
+from chalicelib.service.outcome import Outcome
+from chalicelib.service.pipelines import Service
 from tests.integration.conftest import ACCOUNT, PEER_REGION, REGION
 from vpcwatch_tools.infra import MEMBER_ROLE_NAME
 from vpcwatch_tools.lab import cloudtrail_event, remove_default_vpc

@@ -16,8 +16,10 @@ import pytest
 from botocore.exceptions import ClientError
 from slack_sdk.webhook import WebhookClient
 
-from chalicelib.aws.publish import notify
+from chalicelib.aws.publish.slack import SlackDeliveryError, forward_to_slack, webhook_url
+from chalicelib.aws.publish.sns import publish, publish_batch
 from chalicelib.core.model import OPENED, RESOLVED, Change, Finding, Severity
+from chalicelib.render.slack import slack_blocks
 from tests.integration.conftest import ACCOUNT, REGION
 
 SECRET_PATH = "/services/T0VPCW/B0VPCW/zvWq3sEcReT9tOkEn"
@@ -95,7 +97,7 @@ def receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:
 
 def test_sqs_subscriber_gets_the_default_json_and_the_attributes(topic: Topic) -> None:
     change = make_change()
-    message_id = notify.publish(topic.sns, topic.arn, change, f"{change.finding.id}#1")
+    message_id = publish(topic.sns, topic.arn, change, f"{change.finding.id}#1")
 
     [envelope] = receive_all(topic.sqs, topic.all_url)
     assert envelope["Type"] == "Notification"
@@ -120,7 +122,7 @@ def test_filter_policy_lets_only_high_and_critical_through(topic: Topic) -> None
         make_change(OPENED, Severity.INFORMATIONAL, "vpc-info"),
     ]
     for change in changes:
-        notify.publish(topic.sns, topic.arn, change, f"{change.finding.id}#1")
+        publish(topic.sns, topic.arn, change, f"{change.finding.id}#1")
 
     def received(url: str) -> list[tuple[str, str]]:
         return sorted(
@@ -137,20 +139,20 @@ def test_publish_batch_delivers_each_change_with_its_dedupe_key_and_filters_appl
         make_change(OPENED, severity, f"vpc-{n}") for n, severity in enumerate([Severity.HIGH, Severity.LOW] * 7)
     ]
     keyed = [(change, f"{change.finding.id}#{n + 1}") for n, change in enumerate(changes)]
-    results = notify.publish_batch(topic.sns, topic.arn, keyed)
+    results = publish_batch(topic.sns, topic.arn, keyed)
     assert all(r.ok for r in results)
     everything = receive_all(topic.sqs, topic.all_url)
     keys = {b["MessageAttributes"]["dedupe_key"]["Value"]: json.loads(b["Message"]) for b in everything}
     assert keys == {key: change.to_message() for change, key in keyed}
     assert len(receive_all(topic.sqs, topic.severe_url)) == 7  # the HIGH ones only
     missing = topic.arn.replace("vpcwatch-alerts", "no-such-topic")
-    assert not any(r.ok for r in notify.publish_batch(topic.sns, missing, keyed[:3]))
+    assert not any(r.ok for r in publish_batch(topic.sns, missing, keyed[:3]))
 
 
 def test_publish_raises_when_sns_refuses(topic: Topic) -> None:
     missing = topic.arn.replace("vpcwatch-alerts", "no-such-topic")
     with pytest.raises(ClientError):
-        notify.publish(topic.sns, missing, make_change(), "vw-x#1")
+        publish(topic.sns, missing, make_change(), "vw-x#1")
 
 
 # ---------------------------------------------------------------------------------
@@ -220,16 +222,16 @@ def lambda_event(*messages: str) -> dict[str, Any]:
 
 def test_forward_to_slack_posts_block_kit(topic: Topic, webhook: Webhook) -> None:
     # The whole path: publish, take what a subscriber receives, forward it.
-    notify.publish(topic.sns, topic.arn, make_change(), "vw-x#1")
+    publish(topic.sns, topic.arn, make_change(), "vw-x#1")
     [envelope] = receive_all(topic.sqs, topic.all_url)
     event = lambda_event(envelope["Message"], "not for us")
 
-    assert notify.forward_to_slack(event, webhook.url) == 1
+    assert forward_to_slack(event, webhook.url) == 1
 
     [request] = webhook.requests
     assert request["path"] == SECRET_PATH
     assert request["content_type"].startswith("application/json")
-    assert request["json"] == notify.slack_blocks(json.loads(envelope["Message"]))
+    assert request["json"] == slack_blocks(json.loads(envelope["Message"]))
     blocks = request["json"]["blocks"]
     assert blocks[0]["type"] == "header"
     assert blocks[0]["text"]["text"].startswith(":red_circle: HIGH opened")
@@ -239,8 +241,8 @@ def test_forward_to_slack_posts_block_kit(topic: Topic, webhook: Webhook) -> Non
 def test_forward_to_slack_raises_on_a_server_error(webhook: Webhook) -> None:
     webhook.status, webhook.body = 500, "internal_error"
     event = lambda_event(json.dumps(make_change().to_message()))
-    with pytest.raises(notify.SlackDeliveryError, match="HTTP 500") as raised:
-        notify.forward_to_slack(event, webhook.url)
+    with pytest.raises(SlackDeliveryError, match="HTTP 500") as raised:
+        forward_to_slack(event, webhook.url)
     assert "internal_error" in str(raised.value)
     assert SECRET_PATH not in str(raised.value)
     assert len(webhook.requests) == 1  # reached the server: the status is its answer
@@ -252,8 +254,8 @@ def test_forward_to_slack_raises_when_nobody_listens(webhook: Webhook) -> None:
         port = probe.getsockname()[1]
     closed = f"http://127.0.0.1:{port}{SECRET_PATH}"
     event = lambda_event(json.dumps(make_change().to_message()))
-    with pytest.raises(notify.SlackDeliveryError) as raised:
-        notify.forward_to_slack(event, closed)
+    with pytest.raises(SlackDeliveryError) as raised:
+        forward_to_slack(event, closed)
     assert SECRET_PATH not in str(raised.value)
 
 
@@ -269,15 +271,15 @@ def put_secret(ssm: Any, name: str, value: str) -> None:
 def test_webhook_url_reads_and_caches_a_secure_string(session: boto3.session.Session) -> None:
     ssm = session.client("ssm", region_name=REGION)
     put_secret(ssm, "/vpcwatch/slack-webhook", "https://hooks.slack.com/services/T1/B1/first")
-    assert notify.webhook_url("/vpcwatch/slack-webhook", ssm) == "https://hooks.slack.com/services/T1/B1/first"
+    assert webhook_url("/vpcwatch/slack-webhook", ssm) == "https://hooks.slack.com/services/T1/B1/first"
 
     # Cached (max_age=300): a warm Lambda does not call SSM on every message.
     put_secret(ssm, "/vpcwatch/slack-webhook", "https://hooks.slack.com/services/T1/B1/second")
-    assert notify.webhook_url("/vpcwatch/slack-webhook", ssm) == "https://hooks.slack.com/services/T1/B1/first"
+    assert webhook_url("/vpcwatch/slack-webhook", ssm) == "https://hooks.slack.com/services/T1/B1/first"
 
     # A new client (a new cold start) reads the current value.
     fresh = session.client("ssm", region_name=REGION)
-    assert notify.webhook_url("/vpcwatch/slack-webhook", fresh) == "https://hooks.slack.com/services/T1/B1/second"
+    assert webhook_url("/vpcwatch/slack-webhook", fresh) == "https://hooks.slack.com/services/T1/B1/second"
 
 
 def test_webhook_url_without_a_client_uses_the_default_provider(session: boto3.session.Session) -> None:
@@ -287,7 +289,7 @@ def test_webhook_url_without_a_client_uses_the_default_provider(session: boto3.s
     parameters.base.DEFAULT_PROVIDERS.clear()  # providers built in another test hold another client
     put_secret(session.client("ssm", region_name=REGION), "/vpcwatch/default-path", "https://example.com/hook")
     try:
-        assert notify.webhook_url("/vpcwatch/default-path") == "https://example.com/hook"
+        assert webhook_url("/vpcwatch/default-path") == "https://example.com/hook"
     finally:
         parameters.clear_caches()
         parameters.base.DEFAULT_PROVIDERS.clear()
@@ -297,7 +299,7 @@ def test_webhook_url_refuses_a_value_that_is_not_a_url_without_echoing_it(sessio
     ssm = session.client("ssm", region_name=REGION)
     put_secret(ssm, "/vpcwatch/bad", "hooks.slack.com/services/T1/B1/s3cr3t")
     with pytest.raises(ValueError, match="/vpcwatch/bad") as raised:
-        notify.webhook_url("/vpcwatch/bad", ssm)
+        webhook_url("/vpcwatch/bad", ssm)
     assert "s3cr3t" not in str(raised.value)
 
 
@@ -308,15 +310,15 @@ def test_the_webhook_url_appears_in_no_log_record(
     put_secret(ssm, "/vpcwatch/logged", webhook.url)  # the test's own request body is not watched
     caplog.set_level("DEBUG")  # every logger, botocore's and slack_sdk's included
 
-    url = notify.webhook_url("/vpcwatch/logged", ssm)
+    url = webhook_url("/vpcwatch/logged", ssm)
     assert url == webhook.url
     event = lambda_event(json.dumps(make_change().to_message()), "something else")
-    assert notify.forward_to_slack(event, url) == 1
+    assert forward_to_slack(event, url) == 1
     webhook.status = 500
-    with pytest.raises(notify.SlackDeliveryError):
-        notify.forward_to_slack(event, url)
-    with pytest.raises(notify.SlackDeliveryError):
-        notify.forward_to_slack(event, url.replace("http://", "ftp://"))
+    with pytest.raises(SlackDeliveryError):
+        forward_to_slack(event, url)
+    with pytest.raises(SlackDeliveryError):
+        forward_to_slack(event, url.replace("http://", "ftp://"))
 
     assert caplog.records, "the test must see the logs it checks"
     assert any(r.name == "botocore.parsers" for r in caplog.records)  # the SSM response was logged...
@@ -328,5 +330,5 @@ def test_the_webhook_url_appears_in_no_log_record(
     # ...and the guard is what keeps it out: the stock client would have logged the URL.
     caplog.clear()
     webhook.status = 200
-    notify.forward_to_slack(event, url, client_factory=WebhookClient)
+    forward_to_slack(event, url, client_factory=WebhookClient)
     assert any(SECRET_PATH in r.getMessage() for r in caplog.records)

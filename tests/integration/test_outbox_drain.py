@@ -25,7 +25,8 @@ from chalicelib.core.audit import AuditResult, build_finding, iso
 from chalicelib.core.checks import CHECK_BY_ID
 from chalicelib.core.model import OPENED, RESOLVED, Change, Finding, NetworkSnapshot, Violation
 from chalicelib.core.policy import Policy
-from chalicelib.service.pipelines import PUBLISH_RESERVE_SECONDS, Service
+from chalicelib.service.outbox import PUBLISH_RESERVE_SECONDS
+from chalicelib.service.pipelines import Service
 from tests.integration.conftest import ACCOUNT, REGION
 from vpcwatch_tools.provision import provision
 

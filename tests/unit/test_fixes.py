@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws.publish.notify import chatbot_notification, email_text, slack_blocks
 from chalicelib.core.audit import build_finding
 from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
 from chalicelib.core.fixes import FIXES, fix_for, interface_service_name, is_address
 from chalicelib.core.model import Change, Finding, NetworkSnapshot, Violation
 from chalicelib.core.policy import Policy
+from chalicelib.render.messages import chatbot_notification, email_text
+from chalicelib.render.slack import slack_blocks
 
 ACCOUNT = "111122223333"
 PLACEHOLDER = re.compile(r"<[a-z][a-z0-9-]*>")

@@ -8,8 +8,18 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws.publish import notify
+from chalicelib.aws.publish.slack import SlackDeliveryError, forward_to_slack
+from chalicelib.aws.publish.sns import publish_batch
 from chalicelib.core.model import OPENED, REOPENED, RESOLVED, Change, Finding, Severity
+from chalicelib.render.messages import (
+    CHATBOT_DESCRIPTION_MAX,
+    CHATBOT_TITLE_MAX,
+    SNS_MESSAGE_MAX_BYTES,
+    dedupe_key,
+    parse_message,
+    sns_message,
+)
+from chalicelib.render.slack import SLACK_FALLBACK_MAX, slack_blocks
 
 TYPES = (OPENED, RESOLVED, REOPENED)
 URL = "https://hooks.slack.com/services/T0000/B0000/s3cr3t-t0ken"
@@ -47,7 +57,7 @@ def change_of(change_type: str, **overrides: Any) -> Change:
 
 
 def structured(change: Change) -> dict[str, Any]:
-    message = json.loads(notify.sns_message(change, KEY)["Message"])
+    message = json.loads(sns_message(change, KEY)["Message"])
     assert isinstance(message, dict)
     return message
 
@@ -66,7 +76,7 @@ HUGE_EVIDENCE = {
 @pytest.mark.parametrize("change_type", TYPES)
 def test_default_is_exactly_the_contract_and_round_trips(change_type: str) -> None:
     change = change_of(change_type)
-    kwargs = notify.sns_message(change, KEY)
+    kwargs = sns_message(change, KEY)
     assert kwargs["MessageStructure"] == "json"
     assert "TopicArn" not in kwargs
     default = json.loads(structured(change)["default"])
@@ -83,7 +93,7 @@ def test_every_top_level_value_is_a_string() -> None:
 
 def test_unknown_change_type_is_refused() -> None:
     with pytest.raises(ValueError, match=r"finding\.closed"):
-        notify.sns_message(Change("finding.closed", make_finding()), KEY)
+        sns_message(Change("finding.closed", make_finding()), KEY)
 
 
 # ---------------------------------------------------------------------------------
@@ -192,8 +202,8 @@ def test_absent_values_are_left_out_of_additional_context() -> None:
 def test_https_description_is_bounded_for_huge_evidence() -> None:
     doc = json.loads(structured(change_of(OPENED, evidence=HUGE_EVIDENCE))["https"])
     assert_custom_notification(doc)
-    assert len(doc["content"]["description"]) <= notify.CHATBOT_DESCRIPTION_MAX
-    assert len(doc["content"]["title"]) <= notify.CHATBOT_TITLE_MAX
+    assert len(doc["content"]["description"]) <= CHATBOT_DESCRIPTION_MAX
+    assert len(doc["content"]["title"]) <= CHATBOT_TITLE_MAX
 
 
 # ---------------------------------------------------------------------------------
@@ -204,7 +214,7 @@ def test_https_description_is_bounded_for_huge_evidence() -> None:
 @pytest.mark.parametrize("change_type", TYPES)
 def test_attributes_allow_filter_policies(change_type: str) -> None:
     change = change_of(change_type, severity=Severity.CRITICAL)
-    attributes = notify.sns_message(change, KEY)["MessageAttributes"]
+    attributes = sns_message(change, KEY)["MessageAttributes"]
     assert attributes == {
         "severity": {"DataType": "String", "StringValue": "CRITICAL"},
         "check": {"DataType": "String", "StringValue": "connected-cidrs-non-overlapping"},
@@ -214,16 +224,16 @@ def test_attributes_allow_filter_policies(change_type: str) -> None:
 
 
 def test_the_dedupe_key_is_the_finding_id_and_state_version_and_never_missing() -> None:
-    assert notify.dedupe_key("vw-0123456789abcdef01234567", 3) == KEY
+    assert dedupe_key("vw-0123456789abcdef01234567", 3) == KEY
     with pytest.raises(ValueError, match="dedupe_key"):
-        notify.sns_message(change_of(OPENED), "")
+        sns_message(change_of(OPENED), "")
 
 
 def test_subject_names_severity_change_check_and_resource() -> None:
-    assert notify.sns_message(change_of(OPENED), KEY)["Subject"] == (
+    assert sns_message(change_of(OPENED), KEY)["Subject"] == (
         "[vpcwatch] HIGH opened: connected-cidrs-non-overlapping vpc-0abc"
     )
-    assert notify.sns_message(change_of(RESOLVED), KEY)["Subject"].startswith("[vpcwatch] HIGH resolved: ")
+    assert sns_message(change_of(RESOLVED), KEY)["Subject"].startswith("[vpcwatch] HIGH resolved: ")
 
 
 @pytest.mark.parametrize(
@@ -231,18 +241,18 @@ def test_subject_names_severity_change_check_and_resource() -> None:
     ["tgw-rtb-" + "0" * 300, "vpce-svc-ünïcødé-\u2603-\n\t-x", "vpc-1\r\nBcc: someone@example.com"],
 )
 def test_subject_is_short_ascii_and_single_line(resource_id: str) -> None:
-    text = notify.sns_message(
-        change_of(OPENED, check="endpoint-service-trusted-principals", resource_id=resource_id), KEY
-    )["Subject"]
+    text = sns_message(change_of(OPENED, check="endpoint-service-trusted-principals", resource_id=resource_id), KEY)[
+        "Subject"
+    ]
     assert 0 < len(text) <= 100
     assert text.isascii() and text.isprintable()
     assert text.startswith("[vpcwatch] HIGH opened: endpoint-service-trusted-principals")
 
 
 def test_whole_message_fits_sns_even_with_huge_evidence() -> None:
-    kwargs = notify.sns_message(change_of(OPENED, evidence=HUGE_EVIDENCE), KEY)
+    kwargs = sns_message(change_of(OPENED, evidence=HUGE_EVIDENCE), KEY)
     size = len(kwargs["Message"].encode()) + len(kwargs["Subject"]) + len(json.dumps(kwargs["MessageAttributes"]))
-    assert size < notify.SNS_MESSAGE_MAX_BYTES
+    assert size < SNS_MESSAGE_MAX_BYTES
     default = json.loads(json.loads(kwargs["Message"])["default"])
     assert default["finding"]["evidence"] == HUGE_EVIDENCE  # the contract is never cut
 
@@ -253,7 +263,7 @@ def test_whole_message_fits_sns_even_with_huge_evidence() -> None:
 
 
 def assert_block_kit_limits(payload: dict[str, Any]) -> None:
-    assert isinstance(payload["text"], str) and 0 < len(payload["text"]) <= notify.SLACK_FALLBACK_MAX
+    assert isinstance(payload["text"], str) and 0 < len(payload["text"]) <= SLACK_FALLBACK_MAX
     blocks = payload["blocks"]
     assert 0 < len(blocks) <= 50
     for block in blocks:
@@ -276,7 +286,7 @@ def assert_block_kit_limits(payload: dict[str, Any]) -> None:
 @pytest.mark.parametrize("change_type", TYPES)
 def test_slack_blocks_carry_the_finding(change_type: str) -> None:
     change = change_of(change_type)
-    payload = notify.slack_blocks(change.to_message())
+    payload = slack_blocks(change.to_message())
     assert_block_kit_limits(payload)
     header = payload["blocks"][0]["text"]["text"]
     emoji = {OPENED: ":red_circle:", RESOLVED: ":white_check_mark:", REOPENED: ":repeat:"}[change_type]
@@ -296,7 +306,7 @@ def test_slack_blocks_carry_the_finding(change_type: str) -> None:
 
 def test_slack_header_emoji_follows_severity() -> None:
     for severity, emoji in ((Severity.CRITICAL, ":rotating_light:"), (Severity.LOW, ":large_yellow_circle:")):
-        payload = notify.slack_blocks(change_of(OPENED, severity=severity).to_message())
+        payload = slack_blocks(change_of(OPENED, severity=severity).to_message())
         assert payload["blocks"][0]["text"]["text"].startswith(emoji)
 
 
@@ -309,7 +319,7 @@ def test_slack_blocks_respect_limits_for_huge_values() -> None:
         resource_id="r" * 3000,
         remediation="x" * 5000 + " CLI: " + "aws " * 2000,
     )
-    payload = notify.slack_blocks(change.to_message())
+    payload = slack_blocks(change.to_message())
     assert_block_kit_limits(payload)
     evidence = next(b for b in payload["blocks"] if "Evidence" in b.get("text", {}).get("text", ""))
     assert evidence["text"]["text"].endswith("\n```")
@@ -317,7 +327,7 @@ def test_slack_blocks_respect_limits_for_huge_values() -> None:
 
 def test_slack_blocks_refuse_other_messages() -> None:
     with pytest.raises(ValueError):
-        notify.slack_blocks({"type": "something.else", "finding": make_finding().to_dict()})
+        slack_blocks({"type": "something.else", "finding": make_finding().to_dict()})
 
 
 # ---------------------------------------------------------------------------------
@@ -327,10 +337,10 @@ def test_slack_blocks_refuse_other_messages() -> None:
 
 def test_parse_message_accepts_default_and_whole_structure() -> None:
     change = change_of(OPENED)
-    kwargs = notify.sns_message(change, KEY)
+    kwargs = sns_message(change, KEY)
     default = json.loads(kwargs["Message"])["default"]
-    assert notify.parse_message(default) == change.to_message()
-    assert notify.parse_message(kwargs["Message"]) == change.to_message()
+    assert parse_message(default) == change.to_message()
+    assert parse_message(kwargs["Message"]) == change.to_message()
 
 
 @pytest.mark.parametrize(
@@ -348,7 +358,7 @@ def test_parse_message_accepts_default_and_whole_structure() -> None:
     ],
 )
 def test_parse_message_rejects_what_is_not_a_vpcwatch_change(raw: Any) -> None:
-    assert notify.parse_message(raw) is None
+    assert parse_message(raw) is None
 
 
 class FakeResponse:
@@ -387,16 +397,16 @@ def test_forward_posts_vpcwatch_messages_and_skips_others(caplog: pytest.LogCapt
     caplog.set_level("DEBUG")
     opened, resolved = change_of(OPENED), change_of(RESOLVED)
     event = sns_event(
-        json.loads(notify.sns_message(opened, KEY)["Message"])["default"],
+        json.loads(sns_message(opened, KEY)["Message"])["default"],
         "a CloudWatch alarm",
-        notify.sns_message(resolved, KEY)["Message"],
+        sns_message(resolved, KEY)["Message"],
     )
     client = FakeClient()
-    assert notify.forward_to_slack(event, URL, client_factory=client) == 2
+    assert forward_to_slack(event, URL, client_factory=client) == 2
     assert client.urls == [URL]
     assert [sent["blocks"] for sent in client.sent] == [
-        notify.slack_blocks(opened.to_message())["blocks"],
-        notify.slack_blocks(resolved.to_message())["blocks"],
+        slack_blocks(opened.to_message())["blocks"],
+        slack_blocks(resolved.to_message())["blocks"],
     ]
     assert any("m-1" in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
     assert all(URL not in r.getMessage() for r in caplog.records)
@@ -404,23 +414,23 @@ def test_forward_posts_vpcwatch_messages_and_skips_others(caplog: pytest.LogCapt
 
 def test_forward_without_vpcwatch_messages_makes_no_client() -> None:
     client = FakeClient()
-    assert notify.forward_to_slack(sns_event("hello"), URL, client_factory=client) == 0
-    assert notify.forward_to_slack({}, URL, client_factory=client) == 0
+    assert forward_to_slack(sns_event("hello"), URL, client_factory=client) == 0
+    assert forward_to_slack({}, URL, client_factory=client) == 0
     assert client.urls == []
 
 
 def test_forward_raises_naming_the_status() -> None:
     event = sns_event(json.dumps(change_of(OPENED).to_message()))
-    with pytest.raises(notify.SlackDeliveryError, match="HTTP 404") as raised:
-        notify.forward_to_slack(event, URL, client_factory=FakeClient(404, "no_service"))
+    with pytest.raises(SlackDeliveryError, match="HTTP 404") as raised:
+        forward_to_slack(event, URL, client_factory=FakeClient(404, "no_service"))
     assert "no_service" in str(raised.value)
 
 
 def test_forward_wraps_transport_errors_without_the_url() -> None:
     event = sns_event(json.dumps(change_of(OPENED).to_message()))
     client = FakeClient(error=ValueError(f"Invalid URL detected: {URL}"))
-    with pytest.raises(notify.SlackDeliveryError, match="ValueError") as raised:
-        notify.forward_to_slack(event, URL, client_factory=client)
+    with pytest.raises(SlackDeliveryError, match="ValueError") as raised:
+        forward_to_slack(event, URL, client_factory=client)
     assert URL not in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
@@ -429,7 +439,7 @@ def test_findings_without_a_known_check_still_render() -> None:
     finding = dataclasses.replace(make_finding(), check="future-check", remediation="Fix it.")
     change = Change(OPENED, finding)
     assert "Fix it." in structured(change)["email"]
-    assert_block_kit_limits(notify.slack_blocks(change.to_message()))
+    assert_block_kit_limits(slack_blocks(change.to_message()))
 
 
 # ---------------------------------------------------------------------------------
@@ -471,7 +481,7 @@ def _changes(count: int, **overrides: Any) -> list[tuple[Change, str]]:
 def test_publish_batch_sends_ten_a_request_each_with_its_dedupe_key() -> None:
     sns = FakeSns()
     changes = _changes(23)
-    results = notify.publish_batch(sns, "arn:aws:sns:us-east-1:123456789012:t", changes)
+    results = publish_batch(sns, "arn:aws:sns:us-east-1:123456789012:t", changes)
     assert [len(r) for r in sns.requests] == [10, 10, 3]
     assert [r.message_id for r in results] == [f"m-{c.finding.id}" for c, _ in changes]
     sent = [e for request in sns.requests for e in request]
@@ -482,13 +492,13 @@ def test_publish_batch_sends_ten_a_request_each_with_its_dedupe_key() -> None:
 def test_publish_batch_keeps_each_request_within_the_aggregate_size() -> None:
     sns = FakeSns()
     changes = _changes(6, evidence=HUGE_EVIDENCE)  # each message close to 256 KiB on its own
-    results = notify.publish_batch(sns, "arn", changes)
+    results = publish_batch(sns, "arn", changes)
     assert all(r.ok for r in results)
     for request in sns.requests:
         size = sum(
             len(e["Message"].encode()) + len(e["Subject"]) + len(json.dumps(e["MessageAttributes"])) for e in request
         )
-        assert size <= notify.SNS_MESSAGE_MAX_BYTES
+        assert size <= SNS_MESSAGE_MAX_BYTES
     assert sum(len(r) for r in sns.requests) == 6 and len(sns.requests) >= 3
 
 
@@ -496,9 +506,9 @@ def test_publish_batch_reports_refused_entries_and_requests_without_raising() ->
     changes = _changes(12)
     refused = changes[3][0].finding.id
     sns = FakeSns(refuse=frozenset({refused}), down=1)  # the first request fails whole
-    results = notify.publish_batch(sns, "arn", changes)
+    results = publish_batch(sns, "arn", changes)
     assert [r.ok for r in results] == [False] * 10 + [True, True]
     assert all(r.error and r.error.startswith("Throttled") for r in results[:10])
-    again = notify.publish_batch(sns, "arn", changes[:10])
+    again = publish_batch(sns, "arn", changes[:10])
     assert [r.ok for r in again] == [n != 3 for n in range(10)]
     assert again[3].error == "InvalidParameter: no"

@@ -41,7 +41,8 @@ from chalicelib.core.model import OPENED, REOPENED, RESOLVED, Change, Collection
 from chalicelib.core.settling import MAX_RECHECKS, RECHECK_DELAY_SECONDS, QueuedAudit, in_flight
 
 if TYPE_CHECKING:
-    from chalicelib.aws.store import OutboxEntry, ResourceMemory
+    from chalicelib.aws.store.memory import ResourceMemory
+    from chalicelib.aws.store.outbox import OutboxEntry
 
 log = logging.getLogger("vpcwatch.service")
 
@@ -176,7 +177,7 @@ class Service:
 
     @cached_property
     def store(self) -> Any:
-        from chalicelib.aws.store import FindingStore
+        from chalicelib.aws.store.findings import FindingStore
 
         return FindingStore(self.settings.findings_table, self._client(self.session, "dynamodb", self.settings.region))
 
@@ -346,7 +347,7 @@ class Service:
         (PublishBatch, then one transaction marks them sent) after any entry an earlier
         run left. Remembering resources comes last and never fails the run: memory is a
         hint for later events, announcements are not."""
-        from chalicelib.aws.store import DEFAULT_LEASE
+        from chalicelib.aws.store.outbox import DEFAULT_LEASE
 
         start = time.perf_counter() if t0 is None else t0
         # Judged as of when the data was read, not when it is recorded: a sweep that read
@@ -394,7 +395,7 @@ class Service:
     def _remember(self, result: AuditResult, memory: ResourceMemory | None) -> None:
         """Remember resource id -> VPC id of each audited region (a full audit replaces,
         a scoped one merges). A failure is logged and never fails the run."""
-        from chalicelib.aws.store import resource_vpc_map
+        from chalicelib.core.lifecycle import resource_vpc_map
 
         for snapshot in result.snapshots:
             mine = memory is not None and (memory.account_id, memory.region) == (snapshot.account_id, snapshot.region)

@@ -156,7 +156,7 @@ def measure(latency: float) -> list[PairRun]:
     from bench.bench_sweep import serialize_moto
     from chalicelib.aws.session import make_client
     from chalicelib.aws.settings import Settings
-    from chalicelib.aws.store import INDEXES
+    from chalicelib.aws.store.table import INDEXES
     from chalicelib.service.pipelines import Service
     from vpcwatch_tools.lab import build_lab, remove_default_vpc
     from vpcwatch_tools.provision import provision

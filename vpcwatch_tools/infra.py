@@ -99,7 +99,7 @@ SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
 
 
 def merge_template() -> dict[str, Any]:
-    from chalicelib.aws.store import table_definition
+    from chalicelib.aws.store.table import table_definition
 
     table = table_definition(TABLE_NAME)
     environment = {

@@ -36,7 +36,7 @@ class Names:
 
 
 def provision(session: boto3.session.Session, region: str, names: Names = Names()) -> dict[str, str]:
-    from chalicelib.aws.store import create_table
+    from chalicelib.aws.store.table import create_table
 
     create_table(make_client(session, "dynamodb", region), names.table)
     topic_arn = make_client(session, "sns", region).create_topic(Name=names.topic)["TopicArn"]  # idempotent

@@ -68,7 +68,7 @@ class ServiceBase:
 
     @cached_property
     def store(self) -> Any:
-        from chalicelib.aws.store import FindingStore
+        from chalicelib.aws.store.findings import FindingStore
 
         return FindingStore(self.settings.findings_table, self._client(self.session, "dynamodb", self.settings.region))
 

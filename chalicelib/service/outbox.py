@@ -16,7 +16,7 @@ from chalicelib.aws.session import error_code
 from chalicelib.service.base import ServiceBase
 
 if TYPE_CHECKING:
-    from chalicelib.aws.store import OutboxEntry
+    from chalicelib.aws.store.outbox import OutboxEntry
 
 log = logging.getLogger("vpcwatch.service")
 

@@ -31,7 +31,7 @@ from chalicelib.service.outbox import OutboxDrain
 from chalicelib.service.outcome import Outcome
 
 if TYPE_CHECKING:
-    from chalicelib.aws.store import ResourceMemory
+    from chalicelib.aws.store.memory import ResourceMemory
 
 log = logging.getLogger("vpcwatch.service")
 
@@ -168,7 +168,7 @@ class AuditAndNotify(OutboxDrain):
         (PublishBatch, then one transaction marks them sent) after any entry an earlier
         run left. Remembering resources comes last and never fails the run: memory is a
         hint for later events, announcements are not."""
-        from chalicelib.aws.store import DEFAULT_LEASE
+        from chalicelib.aws.store.outbox import DEFAULT_LEASE
 
         start = time.perf_counter() if t0 is None else t0
         # Judged as of when the data was read, not when it is recorded: a sweep that read
@@ -192,7 +192,7 @@ class AuditAndNotify(OutboxDrain):
     def _remember(self, result: AuditResult, memory: ResourceMemory | None) -> None:
         """Remember resource id -> VPC id of each audited region (a full audit replaces,
         a scoped one merges). A failure is logged and never fails the run."""
-        from chalicelib.aws.store import resource_vpc_map
+        from chalicelib.core.lifecycle import resource_vpc_map
 
         for snapshot in result.snapshots:
             mine = memory is not None and (memory.account_id, memory.region) == (snapshot.account_id, snapshot.region)

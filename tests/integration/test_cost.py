@@ -17,7 +17,10 @@ import pytest
 
 from chalicelib.aws.session import make_client
 from chalicelib.aws.settings import Settings
-from chalicelib.aws.store import LAST_SEEN_REFRESH, FindingStore, StoreConflictError, create_table
+from chalicelib.aws.store.findings import FindingStore
+from chalicelib.aws.store.planning import LAST_SEEN_REFRESH
+from chalicelib.aws.store.table import create_table
+from chalicelib.aws.store.transact import StoreConflictError
 from chalicelib.core.audit import iso
 from chalicelib.core.model import OPENED, REOPENED, RESOLVED
 from chalicelib.service.pipelines import Service

@@ -3,7 +3,7 @@ sweep that opens 2,000 findings is announced in one run when time allows, or ove
 several runs when it does not, every change exactly once and none lost; a page some
 channel refused is retried by the next run only.
 
-The 2,000 changes are written to the outbox as reconcile writes them (``_outbox_item``),
+The 2,000 changes are written to the outbox as reconcile writes them (``outbox_item``),
 25 a request: reconciling them one transaction each would take moto minutes."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.aws.settings import Settings
-from chalicelib.aws.store import OUTBOX_PAGE, _outbox_item
+from chalicelib.aws.store.outbox import OUTBOX_PAGE, outbox_item
 from chalicelib.core.audit import AuditResult, build_finding, iso
 from chalicelib.core.checks import CHECK_BY_ID
 from chalicelib.core.model import OPENED, RESOLVED, Change, Finding, NetworkSnapshot, Violation
@@ -91,7 +91,7 @@ def moto_backs_up_a_table_once_per_transaction(monkeypatch: pytest.MonkeyPatch) 
 
 def write_outbox(service: Service, changes: list[Change], version: int) -> None:
     """The outbox entries reconcile writes for ``changes`` (each at ``version``)."""
-    items = [_outbox_item(change, version, iso(T0)) for change in changes]
+    items = [outbox_item(change, version, iso(T0)) for change in changes]
     dynamodb = service.store._ddb
     for start in range(0, len(items), 25):
         requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]

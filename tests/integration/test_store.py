@@ -16,21 +16,14 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.aws.store import (
-    INDEXES,
-    MAX_ITEM_BYTES,
-    NOTHING_ANNOUNCED,
-    Coverage,
-    FindingStore,
-    OutboxEntry,
-    StoreConflictError,
-    create_table,
-    item_finding,
-    resource_vpc_map,
-    transition,
-)
+from chalicelib.aws.store.findings import FindingStore
+from chalicelib.aws.store.items import item_finding
+from chalicelib.aws.store.outbox import OutboxEntry
+from chalicelib.aws.store.table import INDEXES, MAX_ITEM_BYTES, create_table
+from chalicelib.aws.store.transact import StoreConflictError
 from chalicelib.core.audit import AuditResult, NotEvaluated, build_finding, iso
 from chalicelib.core.checks import REGISTRY
+from chalicelib.core.lifecycle import NOTHING_ANNOUNCED, Coverage, resource_vpc_map, transition
 from chalicelib.core.model import (
     OPENED,
     REOPENED,
@@ -865,7 +858,7 @@ def test_the_topology_moves_between_the_head_and_shards(store: FindingStore, dyn
 
 
 def test_a_topology_written_before_shards_is_read_and_kept(store: FindingStore, dynamodb: Any) -> None:
-    from chalicelib.aws.store import pack_topology
+    from chalicelib.aws.store.memory import pack_topology
 
     mapping = {"subnet-1": "vpc-a", "rtb-1": "vpc-a"}
     item = {

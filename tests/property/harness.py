@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.aws.collect.ec2 import collect_region
-from chalicelib.aws.store import Coverage
 from chalicelib.core.audit import Evaluation, evaluate
+from chalicelib.core.lifecycle import Coverage
 from chalicelib.core.model import Finding, NetworkSnapshot
 from chalicelib.core.policy import Policy
 from tests.fakeec2 import ACCOUNT, REGION, FakeEc2

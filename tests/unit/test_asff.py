@@ -15,10 +15,10 @@ from botocore.exceptions import ParamValidationError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import ParamValidator
 
-from chalicelib.aws.store import transition
 from chalicelib.core.audit import AuditResult, build_finding
 from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
 from chalicelib.core.fixes import fix_for
+from chalicelib.core.lifecycle import transition
 from chalicelib.core.model import Finding, NetworkSnapshot, Severity, Violation
 from chalicelib.core.policy import Policy
 from chalicelib.render import RENDERERS

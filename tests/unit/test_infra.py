@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws.store import table_definition
+from chalicelib.aws.store.table import table_definition
 from chalicelib.core.checks import read_actions
 from vpcwatch_tools.infra import (
     ASYNC_FUNCTIONS,

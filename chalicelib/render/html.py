@@ -385,8 +385,18 @@ def _path_cell(v: IntentVerdict) -> str:
 
 
 def _intents(
-    intents: Sequence[Intent], verdicts: Sequence[IntentVerdict], judged: bool, highlighted: IntentVerdict | None
+    intents: Sequence[Intent],
+    verdicts: Sequence[IntentVerdict],
+    *,
+    has_snapshots: bool,
+    judged: bool,
+    highlighted: IntentVerdict | None,
 ) -> str:
+    if not has_snapshots:
+        return (
+            '<p id="intents-not-judged">Intents are judged on an audit\'s snapshots, and this report was built '
+            "from stored findings: the failing ones are its <code>reachability-intent</code> findings.</p>"
+        )
     if not intents:
         return (
             '<p id="no-intents">No reachability intents configured (the policy has no '
@@ -394,8 +404,8 @@ def _intents(
         )
     if not judged:
         return (
-            '<p class="notice" id="no-intents">Intents not judged: this report has no region-wide snapshot to '
-            "follow paths in.</p>"
+            '<p class="notice" id="intents-not-judged">Intents not judged: they are judged by region-wide '
+            "audits only (a path may cross any VPC of the region), and this one was scoped.</p>"
         )
     rows = []
     for intent in intents:
@@ -477,6 +487,7 @@ def render_findings(
     judged = any(audited_source_subnets(s) for s in snapshots)
     highlight = next((v for v in verdicts if not v.holds and v.result is not None), None)
     diagram, drawn = _diagram(snapshots, findings, highlight)
+    intents_html = _intents(intents, verdicts, has_snapshots=bool(snapshots), judged=judged, highlighted=highlight)
     errors = [e for s in snapshots for e in s.errors]
     open_count = sum(1 for f in findings if f.status == "OPEN")
     other = len(findings) - open_count
@@ -490,7 +501,7 @@ def render_findings(
         f'<section id="summary"><h2>By severity</h2><div class="cards">{_severity_cards(findings)}</div>'
         f"<h2>By check</h2>{_by_check(findings)}</section>"
         f'<section id="topology-section"><h2>Topology</h2>{diagram}</section>'
-        f'<section id="intents-section"><h2>Intents</h2>{_intents(intents, verdicts, judged, highlight)}</section>'
+        f'<section id="intents-section"><h2>Intents</h2>{intents_html}</section>'
         f"{_problems(errors, not_evaluated)}"
         f'<section id="findings-section"><h2>Findings</h2>{_findings_table(findings, drawn)}</section>'
         "</main><footer>vpcwatch · self-contained report: it loads nothing from the network.</footer>"

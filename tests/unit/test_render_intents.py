@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -120,8 +121,17 @@ def test_without_intents_the_section_says_so_in_one_line() -> None:
     assert section(text).count("<p") == 1 and 'id="no-intents"' in section(text)
     assert "No reachability intents configured" in text
     assert "on-path" not in text.split("<style>", 1)[1] and 'id="highlighted-path"' not in text
-    # the stored-findings report (GET /report) says the same
-    assert 'id="no-intents"' in html.render_findings([])
+    # the stored-findings report (GET /report) has no snapshots to judge them on, and says so
+    stored = section(html.render_findings([]))
+    assert stored.count("<p") == 1 and 'id="intents-not-judged"' in stored and "reachability-intent" in stored
+
+
+def test_a_scoped_audit_judges_no_intent_and_says_so() -> None:
+    pol = policy(intent("a1-s3-private", A1, "s3", "private"))
+    scoped = replace(base(), scope_vpc_ids=("vpc-a",))
+    text = html.render(result_of(scoped, pol), intents=pol.intents)
+    assert 'id="intents-not-judged"' in section(text) and "scoped" in section(text)
+    assert not rows(text) and "on-path" not in text
 
 
 def test_an_intent_whose_selector_picks_nothing_says_so() -> None:

@@ -113,6 +113,7 @@ def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
     require_demo_extra()
     from moto import mock_aws
 
+    from chalicelib.core.intents import parse_reachability
     from chalicelib.render.html import render as render_html
     from chalicelib.render.table import render
     from vpcwatch_tools.lab import apply_fix, build_lab, fix_event, remove_default_vpc
@@ -204,7 +205,9 @@ def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
 
         # The report of the full audit (before the fix): the topology with every finding drawn on it.
         before = outcome.result
-        Path(report).write_text(render_html(before, title="vpcwatch lab report: the audit before the fix"), "utf-8")
+        intents = parse_reachability(demo_policy(lab)["reachability"])
+        page = render_html(before, title="vpcwatch lab report: the audit before the fix", intents=intents)
+        Path(report).write_text(page, "utf-8")
         out.write(
             f"== 5. HTML report (topology of {before.resources()['vpcs']} VPCs, {len(before.findings)} findings) "
             f"written to {Path(report).resolve()}\n"

@@ -202,7 +202,12 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
         raise UsageError("no AWS credentials found") from None
     except CREDENTIAL_EXCEPTIONS as exc:
         raise UsageError(f"AWS credentials unusable: {exc}") from None
-    text = RENDERERS[args.format](result)
+    if args.format == "html":  # the report judges the policy's intents too (the result does not hold them)
+        from chalicelib.render.html import render as render_html
+
+        text = render_html(result, intents=policy.intents)
+    else:
+        text = RENDERERS[args.format](result)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -3,8 +3,9 @@ a Content-Security-Policy that forbids loading any), that works offline and in a
 locked-down browser.
 
 It holds a summary by severity and by check, the topology diagram (inline SVG, see
-``topology``) with each finding drawn on its element, and the findings table, sortable
-and filterable by a small inline script. ``render`` draws an audit (the CLI's
+``topology``) with each finding drawn on its element, the policy's reachability intents
+judged per source subnet (SPEC §7; the first failing path drawn on the diagram), and the
+findings table, sortable and filterable by a small inline script. ``render`` draws an audit (the CLI's
 ``--format html``, the demo); ``render_findings`` draws stored findings (``GET /report``),
 with the diagram when snapshots are given.
 """
@@ -14,12 +15,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 from chalicelib.core.audit import AuditResult, NotEvaluated
 from chalicelib.core.checks import CHECK_BY_ID
+from chalicelib.core.checks.reachability import PUBLIC_HOPS, audited_source_subnets
 from chalicelib.core.fixes import fix_for
+from chalicelib.core.intents import Intent
 from chalicelib.core.model import CollectionError, Finding, NetworkSnapshot, Severity
+from chalicelib.core.paths import UNKNOWN, Hop, PathIndex, PathQueryError, PathResult
 from chalicelib.render import topology
 
 # Forbids every fetch: the page can only use what it carries inline.
@@ -63,6 +68,9 @@ button.locate{font-size:12px;margin-top:.3rem}
 .legend{display:flex;gap:1rem;flex-wrap:wrap;color:var(--muted);font-size:12px;margin:.4rem 0}
 .legend i{display:inline-block;width:1.8rem;height:.7rem;vertical-align:middle;margin-right:.3rem;border-radius:2px}
 .notice{background:#fff8e1;border:1px solid #f0d48a;padding:.5rem .8rem;border-radius:6px}
+#intents td.verdict b{display:inline-block;padding:0 .4rem;border-radius:3px;color:#fff}
+#intents tr.holds td.verdict b{background:#1f8a4c}#intents tr.fails td.verdict b{background:#c62828}
+#intents ol{margin:.2rem 0;padding-left:1.4rem}#intents .blocked{color:#9b1c1c}
 footer{color:var(--muted);padding:1.5rem}
 """
 
@@ -266,20 +274,189 @@ LEGEND = (
 )
 
 
-def _diagram(snapshots: Sequence[NetworkSnapshot], findings: Sequence[Finding]) -> tuple[str, frozenset[str]]:
+def _diagram(
+    snapshots: Sequence[NetworkSnapshot], findings: Sequence[Finding], highlight: IntentVerdict | None = None
+) -> tuple[str, frozenset[str]]:
     if not snapshots:
         return (
             '<p class="notice" id="no-topology">No topology in this report: it was built from stored findings. '
             "<code>vpcwatch audit --format html</code> draws the network with the findings on it.</p>",
             frozenset(),
         )
-    diagram = topology.build(snapshots, findings)
+    diagram = topology.build(snapshots, findings, highlight.result if highlight is not None else None)
     tools = (
         '<div class="tools"><button type="button" id="zoom-out" aria-label="Zoom out">−</button>'
         '<button type="button" id="zoom-in" aria-label="Zoom in">+</button>'
         '<button type="button" id="zoom-fit">Fit width</button></div>'
     )
-    return tools + LEGEND + f'<div class="diagram">{diagram.svg}</div>', diagram.drawn
+    return tools + LEGEND + _highlight_note(highlight) + f'<div class="diagram">{diagram.svg}</div>', diagram.drawn
+
+
+@dataclass(frozen=True)
+class IntentVerdict:
+    """One (intent, source subnet, destination) pair of the policy, judged as the
+    ``reachability-intent`` check judges it."""
+
+    intent: Intent
+    region: str
+    subnet_id: str
+    vpc_id: str
+    destination: str
+    holds: bool
+    result: PathResult | None  # None: the question could not be asked (``reason``)
+    reason: str = ""
+
+
+def judge_intents(snapshots: Sequence[NetworkSnapshot], intents: Sequence[Intent]) -> list[IntentVerdict]:
+    """Every intent's verdict per source subnet and destination, in policy order, from the
+    region-wide snapshots (a scoped audit judges none, as the check)."""
+    indexes: dict[str, PathIndex] = {}
+    verdicts: list[IntentVerdict] = []
+    for intent in intents:
+        for snapshot in snapshots:
+            subjects = audited_source_subnets(snapshot)
+            if not subjects:
+                continue
+            index = indexes.setdefault(snapshot.region, PathIndex([snapshot]))
+            destinations = intent.destinations(snapshot)
+            for source in intent.sources(snapshot):
+                if source.subnet_id not in subjects:
+                    continue
+                for destination in destinations:
+                    if destination == source.subnet_id:
+                        continue
+                    pair = (intent, snapshot.region, source.subnet_id, source.vpc_id, destination)
+                    try:
+                        result = index.trace(source.subnet_id, destination, intent.protocol, intent.port)
+                    except PathQueryError as exc:
+                        verdicts.append(IntentVerdict(*pair, holds=False, result=None, reason=str(exc)))
+                        continue
+                    holds = intent.holds(result.verdict, result.private)
+                    verdicts.append(IntentVerdict(*pair, holds=holds, result=result))
+    return verdicts
+
+
+def _traffic(intent: Intent) -> str:
+    return intent.protocol + (f"/{intent.port}" if intent.port is not None else "")
+
+
+def _hops(hops: Sequence[Hop]) -> str:
+    return "".join(
+        f"<li><code>{escape(h.resource_id)}</code> {escape(h.type)}"
+        + (f" <small>{escape(h.detail)}</small>" if h.detail else "")
+        + "</li>"
+        for h in hops
+    )
+
+
+def _verdict_text(v: IntentVerdict) -> str:
+    if v.result is None:
+        return f"{UNKNOWN}: {escape(v.reason)}"
+    result = v.result
+    if result.verdict != "reachable":
+        return escape(result.verdict)
+    return "reachable, " + ("private" if result.private else "over the internet (not private)")
+
+
+def _path_cell(v: IntentVerdict) -> str:
+    result = v.result
+    if result is None:
+        return ""
+    parts = []
+    if result.blocked_at is not None:
+        b = result.blocked_at
+        parts.append(
+            f'<p class="blocked">blocked at <code>{escape(b.resource_id)}</code> ({escape(b.type)}): '
+            f"{escape(b.reason)}</p>"
+        )
+    public = next((h for h in result.hops if h.type in PUBLIC_HOPS), None)
+    if public is not None and not v.holds:
+        parts.append(
+            f'<p class="public">crosses the internet at <code>{escape(public.resource_id)}</code> '
+            f"({escape(public.type)})</p>"
+        )
+    count = len(result.hops) + len(result.return_hops)
+    hops = f'<ol class="hops">{_hops(result.hops)}</ol>'
+    if result.return_hops:
+        hops += f'<small>return</small><ol class="return-hops">{_hops(result.return_hops)}</ol>'
+    summary = f"{count} hop{'s' if count != 1 else ''}"
+    parts.append(f"<details{'' if parts else ' open'}><summary>{summary}</summary>{hops}</details>")
+    return "".join(parts)
+
+
+def _intents(
+    intents: Sequence[Intent],
+    verdicts: Sequence[IntentVerdict],
+    *,
+    has_snapshots: bool,
+    judged: bool,
+    highlighted: IntentVerdict | None,
+) -> str:
+    if not has_snapshots:
+        return (
+            '<p id="intents-not-judged">Intents are judged on an audit\'s snapshots, and this report was built '
+            "from stored findings: the failing ones are its <code>reachability-intent</code> findings.</p>"
+        )
+    if not intents:
+        return (
+            '<p id="no-intents">No reachability intents configured (the policy has no '
+            "<code>reachability</code> list).</p>"
+        )
+    if not judged:
+        return (
+            '<p class="notice" id="intents-not-judged">Intents not judged: they are judged by region-wide '
+            "audits only (a path may cross any VPC of the region), and this one was scoped.</p>"
+        )
+    rows = []
+    for intent in intents:
+        mine = [v for v in verdicts if v.intent is intent]
+        head = (
+            f"<td><b>{escape(intent.name)}</b><br><small>expects {escape(intent.expect)} · "
+            f"{escape(_traffic(intent))}</small></td>"
+        )
+        if not mine:
+            rows.append(
+                f'<tr class="intent none" data-intent="{escape(intent.name)}">{head}'
+                '<td colspan="4">no audited source subnet matches <code>from</code></td></tr>'
+            )
+            continue
+        for v in mine:
+            status = "holds" if v.holds else "fails"
+            marker = ' data-highlighted="true"' if v is highlighted else ""
+            rows.append(
+                f'<tr class="intent {status}" data-intent="{escape(intent.name)}" '
+                f'data-source="{escape(v.subnet_id)}" data-destination="{escape(v.destination)}"'
+                f' data-verdict="{escape(v.result.verdict if v.result else UNKNOWN)}"{marker}>{head}'
+                f"<td><code>{escape(v.subnet_id)}</code><br><small>{escape(v.vpc_id)} · {escape(v.region)}</small></td>"
+                f"<td><code>{escape(v.destination)}</code></td>"
+                f'<td class="verdict"><b>{status}</b><br><small>{_verdict_text(v)}</small></td>'
+                f'<td class="path">{_path_cell(v)}</td></tr>'
+            )
+    failing = sum(1 for v in verdicts if not v.holds)
+    summary = (
+        f"{len(intents)} intent{'s' if len(intents) != 1 else ''}, {len(verdicts)} source/destination "
+        f"pair{'s' if len(verdicts) != 1 else ''}: {len(verdicts) - failing} hold, {failing} fail"
+    )
+    return (
+        f'<p class="meta" id="intents-summary">{escape(summary)}</p>'
+        '<table id="intents"><thead><tr><th>Intent</th><th>Source subnet</th><th>Destination</th>'
+        f"<th>Verdict</th><th>Path</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _highlight_note(v: IntentVerdict | None) -> str:
+    if v is None or v.result is None:
+        return ""
+    where = (
+        f", blocked at <code>{escape(v.result.blocked_at.resource_id)}</code>"
+        if v.result.blocked_at is not None
+        else ""
+    )
+    return (
+        f'<p class="meta" id="highlighted-path">Drawn on the diagram (green, the blocking hop red): intent '
+        f"<b>{escape(v.intent.name)}</b>, <code>{escape(v.subnet_id)}</code> to "
+        f"<code>{escape(v.destination)}</code>{where}.</p>"
+    )
 
 
 def _problems(errors: Sequence[CollectionError], not_evaluated: Sequence[NotEvaluated]) -> str:
@@ -302,9 +479,15 @@ def render_findings(
     snapshots: Sequence[NetworkSnapshot] = (),
     meta: str = "",
     not_evaluated: Sequence[NotEvaluated] = (),
+    intents: Sequence[Intent] = (),
 ) -> str:
-    """The report of ``findings`` (any statuses); with ``snapshots``, the topology too."""
-    diagram, drawn = _diagram(snapshots, findings)
+    """The report of ``findings`` (any statuses); with ``snapshots``, the topology too, and
+    the policy's ``intents`` judged on them (the first failing path drawn on the diagram)."""
+    verdicts = judge_intents(snapshots, intents) if intents else []
+    judged = any(audited_source_subnets(s) for s in snapshots)
+    highlight = next((v for v in verdicts if not v.holds and v.result is not None), None)
+    diagram, drawn = _diagram(snapshots, findings, highlight)
+    intents_html = _intents(intents, verdicts, has_snapshots=bool(snapshots), judged=judged, highlighted=highlight)
     errors = [e for s in snapshots for e in s.errors]
     open_count = sum(1 for f in findings if f.status == "OPEN")
     other = len(findings) - open_count
@@ -318,6 +501,7 @@ def render_findings(
         f'<section id="summary"><h2>By severity</h2><div class="cards">{_severity_cards(findings)}</div>'
         f"<h2>By check</h2>{_by_check(findings)}</section>"
         f'<section id="topology-section"><h2>Topology</h2>{diagram}</section>'
+        f'<section id="intents-section"><h2>Intents</h2>{intents_html}</section>'
         f"{_problems(errors, not_evaluated)}"
         f'<section id="findings-section"><h2>Findings</h2>{_findings_table(findings, drawn)}</section>'
         "</main><footer>vpcwatch · self-contained report: it loads nothing from the network.</footer>"
@@ -325,8 +509,10 @@ def render_findings(
     )
 
 
-def render(result: AuditResult, title: str = "vpcwatch report") -> str:
-    """The report of an audit: its findings and suppressed findings, and its topology."""
+def render(result: AuditResult, title: str = "vpcwatch report", *, intents: Sequence[Intent] = ()) -> str:
+    """The report of an audit: its findings and suppressed findings, its topology, and the
+    policy's reachability ``intents`` (the policy is not part of the result: pass
+    ``policy.intents``)."""
     resources = result.resources()
     meta = (
         f'<p class="meta">Account <code>{escape(result.account_id)}</code> · '
@@ -343,4 +529,5 @@ def render(result: AuditResult, title: str = "vpcwatch report") -> str:
         snapshots=result.snapshots,
         meta=meta,
         not_evaluated=result.not_evaluated,
+        intents=intents,
     )

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.core.audit import evaluate
+from chalicelib.core.checks import CHECK_IDS
 from chalicelib.core.checks.reachability import check_reachability_intent, check_routes_return_path
 from chalicelib.core.model import (
     NetworkAcl,
@@ -31,7 +32,7 @@ OTHER = "222222222222"
 
 
 def policy(*intents: dict[str, Any]) -> Policy:
-    return parse_policy({"reachability": list(intents)})
+    return parse_policy({"reachability": list(intents)}, CHECK_IDS)
 
 
 def intent(name: str, source: Any, to: Any, expect: str, **traffic: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.core.checks import CHECK_IDS
 from chalicelib.core.intents import Intent, Selector
 from chalicelib.core.model import NetworkSnapshot, Route, RouteTable, Subnet, Vpc
 from chalicelib.core.policy import PolicyError, parse_policy
@@ -21,7 +22,7 @@ def intent(**overrides: Any) -> dict[str, Any]:
 
 
 def parsed(*intents: dict[str, Any]) -> tuple[Intent, ...]:
-    return parse_policy({"reachability": list(intents)}).intents
+    return parse_policy({"reachability": list(intents)}, CHECK_IDS).intents
 
 
 @pytest.mark.parametrize(
@@ -63,7 +64,7 @@ def test_each_selector_and_destination_parses(doc: dict[str, Any], expected: Int
 
 
 def test_no_reachability_means_no_intents() -> None:
-    assert parse_policy({}).intents == () and parse_policy({"reachability": None}).intents == ()
+    assert parse_policy({}, CHECK_IDS).intents == () and parse_policy({"reachability": None}, CHECK_IDS).intents == ()
 
 
 @pytest.mark.parametrize(
@@ -96,7 +97,7 @@ def test_no_reachability_means_no_intents() -> None:
 )
 def test_a_bad_intent_is_an_error_naming_it(doc: dict[str, Any], message: str) -> None:
     with pytest.raises(PolicyError, match=message):
-        parse_policy(doc)
+        parse_policy(doc, CHECK_IDS)
 
 
 def test_selectors_pick_subnets_by_kind_id_vpc_and_tags() -> None:

@@ -25,6 +25,11 @@ test checks the estimate against Chromium's real text boxes.
 Three passes: ``model`` says what is drawn (regions, VPCs, TGW route tables, peerings,
 attachments, the findings per resource), ``layout`` where (positions, sizes, line paths),
 ``svg`` how (the elements, classes and tooltips).
+
+A path (``highlight``, a ``PathResult`` of the path engine) can be drawn on top: every
+element it passes (route tables, TGW route tables and their buses, attachments, peerings,
+gateway endpoints) gets the class ``on-path``, the hop that drops it ``path-blocked`` as
+well. Without one, the SVG is exactly what it would be without the option.
 """
 
 from __future__ import annotations
@@ -33,11 +38,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from chalicelib.core.model import Finding, NetworkSnapshot
+from chalicelib.core.paths import PathResult
 from chalicelib.render.topology.layout import CARD_W, CHAR_W, INNER_W, TITLE_CHAR_W, Box, Edge, lay_out
 from chalicelib.render.topology.model import build_view
-from chalicelib.render.topology.svg import STYLE, draw
+from chalicelib.render.topology.svg import BLOCKED, ON_PATH, STYLE, draw
 
-__all__ = ["CARD_W", "CHAR_W", "INNER_W", "STYLE", "TITLE_CHAR_W", "Box", "Diagram", "Edge", "build"]
+__all__ = [
+    "CARD_W",
+    "CHAR_W",
+    "INNER_W",
+    "STYLE",
+    "TITLE_CHAR_W",
+    "Box",
+    "Diagram",
+    "Edge",
+    "build",
+    "path_marks",
+]
 
 
 @dataclass
@@ -51,10 +68,23 @@ class Diagram:
     edges: list[Edge]
     drawn: frozenset[str]  # every resource id that is an element of the diagram
     svg: str
+    highlighted: frozenset[str] = frozenset()  # the resource ids drawn as on the highlighted path
 
 
-def build(snapshots: Sequence[NetworkSnapshot], findings: Iterable[Finding]) -> Diagram:
-    """Lay out and draw the snapshots' topology, with ``findings`` (the OPEN ones) on it."""
+def path_marks(result: PathResult) -> dict[str, str]:
+    """Resource id -> how it is drawn: every hop forward and back on the path, and the
+    blocking hop (drawn blocked even when it is also an ordinary hop)."""
+    marks = {h.resource_id: ON_PATH for h in (*result.hops, *result.return_hops) if h.resource_id}
+    if result.blocked_at is not None and result.blocked_at.resource_id:
+        marks[result.blocked_at.resource_id] = BLOCKED
+    return marks
+
+
+def build(
+    snapshots: Sequence[NetworkSnapshot], findings: Iterable[Finding], highlight: PathResult | None = None
+) -> Diagram:
+    """Lay out and draw the snapshots' topology, with ``findings`` (the OPEN ones) on it,
+    and the path ``highlight`` drawn on top."""
     view = build_view(snapshots, findings)
     layout = lay_out(view)
     boxes: dict[str, Box] = {}
@@ -62,6 +92,7 @@ def build(snapshots: Sequence[NetworkSnapshot], findings: Iterable[Finding]) -> 
         boxes[placed.card.key] = placed.box
         boxes.update(placed.row_box)
     edges = layout.edges
+    svg, highlighted = draw(view, layout, path_marks(highlight) if highlight is not None else None)
     return Diagram(
         width=layout.width,
         height=layout.height,
@@ -69,5 +100,6 @@ def build(snapshots: Sequence[NetworkSnapshot], findings: Iterable[Finding]) -> 
         columns={column.view.region: column.box for column in layout.columns},
         edges=edges,
         drawn=frozenset(view.drawn | {e.resource for e in edges}),
-        svg=draw(view, layout),
+        svg=svg,
+        highlighted=highlighted,
     )

@@ -8,6 +8,7 @@ columns, TGW buses and stubs, peering lines, cards, then the peering labels abov
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from chalicelib.core.states import is_in_flight
@@ -59,13 +60,44 @@ STYLE = """
 .topo path.hl{stroke:#ff9800!important;stroke-width:5!important}
 """
 
+# Added to ``STYLE`` only when a path is highlighted, so that a diagram without one is
+# unchanged. ``on-path``: a hop the path passes; ``path-blocked``: the hop that drops it.
+PATH_STYLE = """
+.topo .on-path>.card,.topo .on-path>.row-bg,.topo .tag.on-path>rect{stroke:#0b8a5f;stroke-width:3}
+.topo .on-path>.row-bg{fill:#e3f6ee}.topo path.on-path,.topo .on-path>path{stroke:#0b8a5f;stroke-width:4.5}
+.topo .path-blocked>.card,.topo .path-blocked>.row-bg,.topo .tag.path-blocked>rect{stroke:#d50000;stroke-width:3.5;
+stroke-dasharray:5 3}
+.topo .path-blocked>.row-bg{fill:#ffe3e3}.topo path.path-blocked,.topo .path-blocked>path{stroke:#d50000;stroke-width:5}
+.topo text.on-path{fill:#0b6b4a;font-weight:700}.topo text.path-blocked{fill:#d50000;font-weight:700}
+"""
 
-def draw(view: View, layout: Layout) -> str:
-    """The ``<svg>`` element of the laid-out view."""
+ON_PATH, BLOCKED = "on-path", "on-path path-blocked"
+
+
+class _Marker:
+    """The classes a highlighted path adds to an element (none without a path)."""
+
+    def __init__(self, path: Mapping[str, str] | None) -> None:
+        self.path = path or {}
+        self.marked: set[str] = set()
+
+    def __call__(self, resource: str | None) -> str:
+        kind = self.path.get(resource or "")
+        if not kind:
+            return ""
+        self.marked.add(resource or "")
+        return " " + kind
+
+
+def draw(view: View, layout: Layout, path: Mapping[str, str] | None = None) -> tuple[str, frozenset[str]]:
+    """The ``<svg>`` element of the laid-out view, and the resources marked as on ``path``
+    (resource id -> ``ON_PATH`` or ``BLOCKED``; None: no path highlighted)."""
+    mark = _Marker(path)
     svg = [_region_svg(column) for column in layout.columns]
     for bus in layout.buses:
         svg.append(
-            f'<path class="trunk" data-resource="{_attr(bus.table_id)}" stroke="{bus.colour}" d="{bus.path}">'
+            f'<path class="trunk{mark(bus.table_id)}" data-resource="{_attr(bus.table_id)}" '
+            f'stroke="{bus.colour}" d="{bus.path}">'
             f"<title>bus of TGW route table {escape(bus.table_id)}</title></path>"
         )
     for line in layout.stubs:
@@ -73,7 +105,8 @@ def draw(view: View, layout: Layout) -> str:
         kind = "assoc" if stub.associated else "prop"
         how = "associated with" if stub.associated else "propagating to"
         svg.append(
-            f'<g class="attachment" data-resource="{_attr(stub.attachment_id)}"><title>{escape(stub.attachment_id)} '
+            f'<g class="attachment{mark(stub.attachment_id)}" data-resource="{_attr(stub.attachment_id)}">'
+            f"<title>{escape(stub.attachment_id)} "
             f"({escape(stub.vpc_id)}) {how} {escape(stub.table_id)}</title>"
             f'<path class="stub {kind}{" bad" if stub.bad else ""}" stroke="{colour}" d="{line.path}"/>'
             f'<circle class="dot" cx="{fmt(line.x)}" cy="{fmt(line.y)}" r="3.6" stroke="{colour}" '
@@ -81,17 +114,18 @@ def draw(view: View, layout: Layout) -> str:
         )
     labels: list[str] = []
     for peering in layout.peerings:
-        path, label = _peering_svg(peering, view.marks)
-        svg.append(path)
+        curve, label = _peering_svg(peering, view.marks, mark(peering.peering.peering_id))
+        svg.append(curve)
         labels.append(label)
-    svg += [_card_svg(placed) for placed in layout.cards]
+    svg += [_card_svg(placed, mark) for placed in layout.cards]
     svg += labels
+    style = STYLE + (PATH_STYLE if path else "")
     return (
         f'<svg id="topology" class="topo" viewBox="0 0 {fmt(layout.width)} {fmt(layout.height)}" '
         f'width="{fmt(layout.width)}" height="{fmt(layout.height)}" role="img" '
         f'aria-label="Network topology: {view.vpc_count} VPCs in {len(layout.columns)} regions">'
-        f"<style>{STYLE}</style>" + "".join(svg) + "</svg>"
-    )
+        f"<style>{style}</style>" + "".join(svg) + "</svg>"
+    ), frozenset(mark.marked)
 
 
 def _attr(value: str) -> str:
@@ -114,12 +148,12 @@ def _region_svg(column: Column) -> str:
     )
 
 
-def _peering_svg(line: PeeringLine, marks: Marks) -> tuple[str, str]:
+def _peering_svg(line: PeeringLine, marks: Marks, on_path: str = "") -> tuple[str, str]:
     """A peering's curve, and its label (drawn last, above the cards)."""
     peering = line.peering
     findings = marks.on(peering.peering_id)
     classes = "peering" + (" bad" if line.bad else "") + (" pending" if is_in_flight(peering.status) else "")
-    classes += finding_classes(findings)
+    classes += finding_classes(findings) + on_path
     title = f"{peering.peering_id} ({peering.status}): {peering.requester.vpc_id} - {peering.accepter.vpc_id}"
     if findings:
         title += "\n" + finding_title(findings)
@@ -129,16 +163,16 @@ def _peering_svg(line: PeeringLine, marks: Marks) -> tuple[str, str]:
     )
     label = fit(peering.peering_id, 13 * CHAR_W)
     return path, (
-        f'<text class="peer-label{" bad" if line.bad else ""}" data-resource="{_attr(peering.peering_id)}" '
+        f'<text class="peer-label{" bad" if line.bad else ""}{on_path}" data-resource="{_attr(peering.peering_id)}" '
         f'x="{fmt(line.label_x)}" y="{fmt(line.label_y + 4)}" text-anchor="middle">{escape(label)}'
         f"<title>{escape(title)}</title></text>"
     )
 
 
-def _card_svg(at: PlacedCard) -> str:
+def _card_svg(at: PlacedCard, mark: _Marker) -> str:
     card, box = at.card, at.box
     out = [
-        f'<g class="{_attr(card.classes)}" data-resource="{_attr(card.key)}"'
+        f'<g class="{_attr(card.classes)}{mark(card.key)}" data-resource="{_attr(card.key)}"'
         + "".join(f' {k}="{_attr(v)}"' for k, v in card.attrs.items())
         + f"><title>{escape(card.title)}</title>"
         f'<rect class="card" x="{fmt(box.x)}" y="{fmt(box.y)}" width="{fmt(box.w)}" height="{fmt(box.h)}" rx="6"/>'
@@ -160,7 +194,7 @@ def _card_svg(at: PlacedCard) -> str:
     inner_x = box.x + PAD
     for row in card.rows:
         lead, placed, lines = layout_row(row)
-        group = f'<g class="row {_attr(row.classes)}"'
+        group = f'<g class="row {_attr(row.classes)}{mark(row.resource)}"'
         if row.resource:
             group += f' data-resource="{_attr(row.resource)}"'
         out.append(group + ">" + (f"<title>{escape(row.title)}</title>" if row.title else ""))
@@ -182,8 +216,9 @@ def _card_svg(at: PlacedCard) -> str:
             tag = p.tag
             tx, ty = inner_x + p.x, top + p.line * LINE_H + 1.5
             attrs = f' data-resource="{_attr(tag.resource)}"' if tag.resource else ""
+            on_path = mark(tag.resource) if tag.resource != row.resource else ""  # the row carries its own
             out.append(
-                f'<g class="tag t-{tag.kind}{_attr(tag.classes)}"{attrs}>'
+                f'<g class="tag t-{tag.kind}{_attr(tag.classes)}{on_path}"{attrs}>'
                 + (f"<title>{escape(tag.title)}</title>" if tag.title else "")
                 + f'<rect x="{fmt(tx)}" y="{fmt(ty)}" width="{fmt(p.w)}" height="{TAG_H}" rx="3"/>'
                 f'<text x="{fmt(tx + 4)}" y="{fmt(ty + 10.5)}">{escape(p.text)}</text></g>'

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -63,10 +63,19 @@ def resource_arn(spec: CheckSpec, region: str, account_id: str, resource_id: str
     return f"arn:{partition(region)}:ec2:{region}:{account_id}:{spec.arn_kind}/{resource_id}"
 
 
+def finding_key(spec: CheckSpec, evidence: Mapping[str, Any]) -> str | None:
+    """What tells this finding apart from the check's others on the same resource (the
+    spec's ``id_fields`` of the evidence), part of its id; None when there is none."""
+    values = [evidence.get(name) for name in spec.id_fields]
+    if all(value is None for value in values):
+        return None
+    return "|".join("" if value is None else str(value) for value in values)
+
+
 def build_finding(
     spec: CheckSpec, violation: Violation, snapshot: NetworkSnapshot, policy: Policy, now: str
 ) -> Finding:
-    service = violation.key if violation.key is not None else violation.evidence.get("service")
+    service = finding_key(spec, violation.evidence)
     finding = Finding(
         id=finding_id(snapshot.account_id, snapshot.region, spec.id, violation.resource_id, service),
         check=spec.id,

@@ -632,9 +632,6 @@ class Violation:
     vpc_id: str | None
     detail: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
-    # Tells apart several findings of one check on one resource where no ``service`` does
-    # (an intent's (name, destination), a return path's forward table); part of the id.
-    key: str | None = None
 
 
 def finding_id(account_id: str, region: str, check: str, resource_id: str, service: str | None) -> str:

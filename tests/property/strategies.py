@@ -88,7 +88,8 @@ POLICIES: tuple[tuple[str, Policy], ...] = (
                     },
                     {"name": "to-an-address", "from": {"subnets": "all"}, "to": "10.1.5.9", "expect": "reachable"},
                 ]
-            }
+            },
+            CHECK_IDS,
         ),
     ),
 )

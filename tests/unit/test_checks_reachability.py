@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.core.audit import evaluate
-from chalicelib.core.checks import CHECK_IDS
+from chalicelib.core.audit import evaluate, finding_key
+from chalicelib.core.checks import CHECK_BY_ID, CHECK_IDS
 from chalicelib.core.checks.reachability import check_reachability_intent, check_routes_return_path
 from chalicelib.core.model import (
     NetworkAcl,
@@ -114,7 +114,7 @@ def test_an_intent_holds_or_fails(
         return
     (violation,) = found
     assert violation.resource_id == source["subnet_ids"][0] and violation.vpc_id == "vpc-a"
-    assert violation.key == f"x|{to}"
+    assert finding_key(CHECK_BY_ID["reachability-intent"], violation.evidence) == f"x|{to}"
     evidence = violation.evidence
     assert (evidence["intent"], evidence["expect"], evidence["destination"]) == ("x", expect, to)
     assert (evidence["blocked_at"] or {}).get("resource_id") == blocked
@@ -252,7 +252,7 @@ def test_return_path_present_or_missing(
         assert found == []
         return
     (violation,) = found
-    assert (violation.resource_id, violation.vpc_id, violation.key) == (missing, "vpc-b", "rtb-a")
+    assert (violation.resource_id, violation.vpc_id, violation.evidence["forward_table"]) == (missing, "vpc-b", "rtb-a")
     evidence = violation.evidence
     assert (evidence["forward_table"], evidence["forward_vpc_id"]) == ("rtb-a", "vpc-a")
     assert (evidence["route"], evidence["source_cidr"]) == (route, "10.0.1.0/24")
@@ -264,7 +264,7 @@ def test_replies_to_a_subnet_whose_table_does_not_route_back() -> None:
     """The lab's case: the peer's table sends all of vpc-a's range over the peering, but the
     public subnet's table sends the replies to the internet gateway."""
     (violation,) = return_paths(peered())
-    assert (violation.resource_id, violation.key) == ("rtb-pub", "rtb-b")
+    assert (violation.resource_id, violation.evidence["forward_table"]) == ("rtb-pub", "rtb-b")
     evidence = violation.evidence
     assert (evidence["forward_table"], evidence["route"], evidence["source_cidr"]) == (
         "rtb-b",

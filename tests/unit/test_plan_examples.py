@@ -33,7 +33,7 @@ def test_offline_the_plans_own_state_is_the_lab_with_its_mistakes() -> None:
     result = offline(fix())
     assert result.after.account_id == ACCOUNT
     before = {(f.check, f.resource_id, f.evidence.get("service")) for f in result.before.findings}
-    assert len(before) == 13  # the lab's mistakes, as `audit` finds them on the live lab
+    assert len(before) == 14  # the lab's mistakes, as `audit` finds them on the live lab
     assert {f.evidence.get("terraform_address") for f in result.resolved} == {"aws_route_table.app_private"}
     assert result.introduced == ()
 
@@ -48,11 +48,11 @@ def test_offline_the_overlap_plan_introduces_the_overlap() -> None:
 
 
 def test_the_readme_grants_the_plan_exactly_what_the_checks_read() -> None:
-    from chalicelib.core.checks import required_actions
+    from chalicelib.core.checks import read_actions
 
     readme = (EXAMPLES.parents[1] / "README.md").read_text()
     section = readme[readme.index("## Auditing a Terraform plan") : readme.index("## Checks")]
     block = section[section.index("```json\n") + 8 :]
     policy = json.loads(block[: block.index("```")])
-    assert sorted(policy["Statement"][0]["Action"]) == sorted({*required_actions(), "sts:GetCallerIdentity"})
+    assert sorted(policy["Statement"][0]["Action"]) == sorted({*read_actions(), "sts:GetCallerIdentity"})
     assert "vpcwatch plan examples/plans/lab-overlap.json --offline" in section

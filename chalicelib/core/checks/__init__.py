@@ -38,6 +38,10 @@ class CheckSpec:
     config_rule: tuple[str, ...] = ()
     cis: tuple[str, ...] = ()
     by_reference: frozenset[str] = frozenset()  # snapshot parts read only where routes name them
+    # The evidence fields that tell apart several findings of the check on one resource
+    # (part of the finding id): the service of an endpoint check, an intent's name and
+    # destination, a return path's forward table.
+    id_fields: tuple[str, ...] = ("service",)
     # What a scoped (VPC) audit collects for the check, when less than ``needs``: a check
     # that judges nothing in a scoped audit (its subjects are empty there) needs only the
     # part that tells its resources still exist (what the store's "gone" rule reads).
@@ -297,6 +301,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
     ),
     CheckSpec(
         id="routes-return-path",
+        id_fields=("forward_table",),
         title="Routes to peerings and transit gateways have a return path",
         resource_type=ROUTE_TABLE,
         arn_kind="route-table",
@@ -314,6 +319,7 @@ REGISTRY: tuple[CheckSpec, ...] = (
     ),
     CheckSpec(
         id="reachability-intent",
+        id_fields=("intent", "destination"),
         title="Reachability intents of the policy hold",
         resource_type="AWS::EC2::Subnet",
         arn_kind="subnet",

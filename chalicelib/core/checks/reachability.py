@@ -110,7 +110,7 @@ def _judge(index: PathIndex, intent: Intent, source: Subnet, destination: str) -
             detail += f"reachable over the internet through {public['resource_id'] if public else '?'}"
         else:
             detail += "reachable"
-    return Violation(source.subnet_id, source.vpc_id, detail, evidence, key=f"{intent.name}|{destination}")
+    return Violation(source.subnet_id, source.vpc_id, detail, evidence)
 
 
 # ---------------------------------------------------------------------------------
@@ -201,5 +201,4 @@ def check_routes_return_path(snapshot: NetworkSnapshot, policy: Policy) -> Itera
                 "destination_subnet_ids": sorted(entry["destination_subnet_ids"]),
                 "return_blocked_at": blocked,
             },
-            key=forward_id,
         )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.core.audit import AuditResult, NotEvaluated, evaluate, iso, resource_arn
+from chalicelib.core.audit import AuditResult, NotEvaluated, evaluate, finding_key, iso, resource_arn
 from chalicelib.core.checks import CHECK_BY_ID, REGISTRY
 from chalicelib.core.fixes import fix_for
 from chalicelib.core.model import Finding, NetworkSnapshot, Severity, finding_id
@@ -165,7 +165,7 @@ def _rename(finding: Finding, names: Mapping[str, str], managed: Mapping[str, st
         managed_finding = replace(finding, evidence=evidence)  # its fix names the block that manages it
         return replace(managed_finding, remediation=fix_for(managed_finding).remediation)
     spec = CHECK_BY_ID[finding.check]
-    service = finding.evidence.get("service")
+    service = finding_key(spec, evidence)  # from the renamed evidence: a planned forward table by its address
     vpc_id = names.get(finding.vpc_id, finding.vpc_id) if finding.vpc_id else None
     renamed = replace(
         finding,

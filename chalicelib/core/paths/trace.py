@@ -158,7 +158,7 @@ class PathIndex(Indexes):
                     table.route_table_id,
                     "route-table",
                     f"no route to {target.text}",
-                    _no_route_fix(target, table),
+                    _no_route_fix(target, table, region.region),
                 )
                 return None
             via = f" (via {entry.via_list})" if entry is not None and entry.via_list else ""
@@ -373,12 +373,12 @@ def _subnet_address(subnet: Subnet, ipv6: bool) -> tuple[Block | None, str]:
     return None, ""
 
 
-def _no_route_fix(target: Target, table: RouteTable) -> str:
+def _no_route_fix(target: Target, table: RouteTable, region: str) -> str:
     if target.service:
         return (
             f"add a gateway endpoint for {target.service} on {table.route_table_id} "
-            f"(aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id {table.vpc_id} "
-            f"--service-name com.amazonaws.<region>.{target.service} --route-table-ids {table.route_table_id})"
+            f"(aws ec2 create-vpc-endpoint --region {region} --vpc-endpoint-type Gateway --vpc-id {table.vpc_id} "
+            f"--service-name com.amazonaws.{region}.{target.service} --route-table-ids {table.route_table_id})"
         )
     if target.public:
         return f"add a route for {target.text} to a NAT gateway or an internet gateway on {table.route_table_id}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -21,6 +21,10 @@ from chalicelib.service.record import AuditAndNotify
 log = logging.getLogger("vpcwatch.service")
 
 IN_FLIGHT_SHOWN = 50  # resources in flight an event's answer names (it is kept as the idempotency record)
+
+
+# The checks judged on paths, region-wide only (``chalicelib.core.checks.subjects``).
+PATH_CHECKS = ("reachability-intent", "routes-return-path")
 
 
 class EventPipeline(AuditAndNotify):
@@ -82,9 +86,29 @@ class EventPipeline(AuditAndNotify):
             settled = self._recheck(recheck, outcome, settling=touched.event_name in SETTLING_EVENTS)
             if n == 0:
                 answer.update(settled)
+        paths = self._rejudge_paths(scope.region, account, scope.checks) if scope.region_wide or vpc_ids else None
+        if paths is not None:
+            for kind, findings in paths.changes_by_type().items():
+                answer["changes"][kind] += [f["id"] for f in findings]
+            answer["published"] += paths.published
+            errors += [f.to_dict() for f in paths.failures]
+            answer["paths_rejudged"] = True
         if errors:
             answer["errors"] = errors
         return answer
+
+    def _rejudge_paths(self, region: str, account: str, checks: Sequence[str] | None) -> Outcome | None:
+        """Intents and return paths are judged by region-wide audits only (a path may cross
+        any VPC of the region, which a scoped collection does not hold). So that a change
+        on an intent's path is announced within one event (SPEC §7), an event whose checks
+        include them re-judges them here, region-wide and for them alone, when the policy
+        has intents: the full audit's verdict, at the cost of one lean collection."""
+        if not self.settings.policy.intents:
+            return None
+        wanted = tuple(c for c in PATH_CHECKS if checks is None or c in checks)
+        if not wanted:
+            return None
+        return self.audit_and_notify([region], (), wanted, account_id=account)
 
     def _recheck(self, request: QueuedAudit, outcome: Outcome, *, settling: bool = False) -> dict[str, Any]:
         """Send ``request`` (the next delayed re-audit of a scope) to the audit queue with

@@ -12,7 +12,7 @@ from chalice.test import Client
 
 import app as app_module
 from tests.e2e.test_service import ACCOUNT, REGION, Deployed, client, deployed, post_audit
-from vpcwatch_tools.lab import apply_fix, fix_event
+from vpcwatch_tools.lab import apply_fix, cloudtrail_event, fix_event
 
 __all__ = ["client", "deployed"]  # fixtures, used by name
 
@@ -88,13 +88,32 @@ def test_an_intent_finding_opens_and_resolves_through_the_app(
     assert ("finding.opened", "reachability-intent", lab.app_private_subnet) in deployed.messages()
 
     response = apply_fix(boto3.client("ec2", region_name=REGION), lab)
-    # The fix's event re-audits app's VPC scoped: intents are judged region-wide only, so
-    # the event leaves the intent finding as it is (never resolves what it did not judge).
-    client.lambda_.invoke("on_network_change", fix_event(lab, response, ACCOUNT, "fix-intent-1"))
-    assert ("finding.resolved", "reachability-intent", lab.app_private_subnet) not in deployed.messages()
+    # The fix's event re-audits app's VPC, and (the policy has intents, the event moves
+    # routing) re-judges the region's intents region-wide: resolved within one event.
+    answer = client.lambda_.invoke("on_network_change", fix_event(lab, response, ACCOUNT, "fix-intent-1")).payload
+    assert answer["paths_rejudged"] is True
+    assert opened[0]["id"] in answer["changes"]["resolved"]
+    assert ("finding.resolved", "reachability-intent", lab.app_private_subnet) in deployed.messages()
     stored = json.loads(client.http.get(f"/findings/{opened[0]['id']}").body)
-    assert stored["status"] == "OPEN"
+    assert stored["status"] == "RESOLVED"
 
-    resolved = post_audit(client)["changes"]["resolved"]
-    assert ("reachability-intent", lab.app_private_subnet) in {(f["check"], f["resource_id"]) for f in resolved}
-    assert deployed.messages() == [("finding.resolved", "reachability-intent", lab.app_private_subnet)]
+    # A full audit agrees: nothing left to change.
+    again = post_audit(client)["changes"]
+    assert ("reachability-intent", lab.app_private_subnet) not in {
+        (f["check"], f["resource_id"]) for kind in again.values() for f in kind
+    }
+
+    # Deleting the endpoint breaks the path again: its event reopens the intent at once.
+    endpoint = response["VpcEndpoint"]["VpcEndpointId"]
+    boto3.client("ec2", region_name=REGION).delete_vpc_endpoints(VpcEndpointIds=[endpoint])
+    delete = cloudtrail_event(
+        "DeleteVpcEndpoints",
+        {"DeleteVpcEndpointsRequest": {"VpcEndpointId": {"tag": 1, "content": endpoint}}},
+        {"DeleteVpcEndpointsResponse": {"unsuccessful": ""}},
+        account_id=ACCOUNT,
+        region=REGION,
+        event_id="break-intent-1",
+    )
+    answer = client.lambda_.invoke("on_network_change", delete).payload
+    assert opened[0]["id"] in answer["changes"]["reopened"], answer
+    assert ("finding.reopened", "reachability-intent", lab.app_private_subnet) in deployed.messages()

@@ -57,7 +57,7 @@ def check_private_subnet_gateway_endpoints(snapshot: NetworkSnapshot, policy: Po
             if any(e.serves(service, snapshot.region) and _routes_to_gateway_endpoint(table, e) for e in gateways):
                 continue
             evidence: dict[str, Any] = {"service": service, "subnet_ids": subnet_ids}
-            # An endpoint of the service already in the VPC: the fix adds this table to it (fixes.py).
+            # An endpoint of the service already in the VPC: the fix adds this table to it (fixes/endpoints.py).
             existing = sorted(e.endpoint_id for e in gateways if e.serves(service, snapshot.region))
             if existing:
                 evidence["gateway_endpoint_ids"] = existing

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import socket
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -723,14 +722,11 @@ def test_client_vpn_missing_in_moto_server_is_unsupported_and_not_retried(
         monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
         client = make_client(boto3.session.Session(), "ec2", REGION)
         sends = count_sends(client)
-        started = time.monotonic()
         snapshot = collect(client)
-        elapsed = time.monotonic() - started
     finally:
         server.stop()
 
-    assert elapsed < 8  # retried with backoff, the 20 calls would take far longer
-    assert sends["DescribeClientVpnEndpoints"] == 1  # no retry
+    assert sends["DescribeClientVpnEndpoints"] == 1  # no retry (counted, not timed)
     assert snapshot.errors == ()
     assert [(u.action, u.code) for u in snapshot.unsupported] == [("ec2:DescribeClientVpnEndpoints", "NotImplemented")]
     assert "HTTP 500" in snapshot.unsupported[0].message

@@ -192,16 +192,18 @@ def run_demo(out: TextIO, report: str = "vpcwatch-report.html") -> int:
         again = _drain(sqs, capture)
         out.write(f"   the same event delivered again: {len(again)} notifications (idempotent: {replay == answer})\n\n")
 
-        # Intents are judged by region-wide audits (a path may cross any VPC of the region):
-        # the hourly sweep's audit re-judges them after the fix.
+        # The event re-judged the intents region-wide (a path may cross any VPC of the
+        # region): the next sweep's full audit agrees and announces nothing more.
         after = lambdas.service().audit_and_notify()
         swept = _drain(sqs, capture)
         out.write(
-            f"== 4b. The next region-wide audit (what scheduled_sweep runs) re-judges the intents: "
-            f"`vpcwatch path --from {lab.app_private_subnet} --to s3` after the fix\n"
+            f"== 4b. `vpcwatch path --from {lab.app_private_subnet} --to s3` after the fix; the next sweep "
+            f"(a full audit) announces {len(swept)} change(s): the event already re-judged the intents\n"
         )
         out.write(textwrap.indent(_path(after.result.snapshots, lab), "   ") + "\n")
-        out.write("\n".join(_notification_lines(swept)) + "\n\n")
+        if swept:
+            out.write("\n".join(_notification_lines(swept)) + "\n")
+        out.write("\n")
 
         # The report of the full audit (before the fix): the topology with every finding drawn on it.
         before = outcome.result

@@ -30,7 +30,9 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     assert re.search(r"BLOCKED at rtb-\w+ \(route-table\): no route to s3", before)
     assert "verdict: unreachable" in before
     assert re.search(r"vpce-\w+ +gateway-endpoint", after) and "verdict: reachable (private)" in after
-    assert "SNS finding.resolved  HIGH    reachability-intent" in after
+    fix = out.split("== 4.")[1].split("== 4b.")[0]
+    assert "SNS finding.resolved  HIGH    reachability-intent" in fix  # within the fix's one event
+    assert "the next sweep (a full audit) announces 0 change(s)" in out
     assert re.search(r"the same event delivered again: 0 notifications \(idempotent: True\)", out)
     assert "connected-cidrs-non-overlapping" in out and "tgw-routes-non-overlapping" in out
     assert report.read_text().startswith("<!doctype html>")

@@ -42,6 +42,7 @@ from chalicelib.core.settling import MAX_RECHECKS, RECHECK_DELAY_SECONDS, Queued
 
 if TYPE_CHECKING:
     from chalicelib.aws.store import OutboxEntry, ResourceMemory
+    from chalicelib.core.scope import Scope
 
 log = logging.getLogger("vpcwatch.service")
 
@@ -573,9 +574,39 @@ class Service:
             settled = self._recheck(recheck, outcome, settling=touched.event_name in SETTLING_EVENTS)
             if n == 0:
                 answer.update(settled)
+        errors += self._rejudge_paths(touched.event_name, scope, account, answer)
         if errors:
             answer["errors"] = errors
         return answer
+
+    def _rejudge_paths(
+        self, event_name: str, scope: Scope, account: str, answer: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """After an event's scoped re-audit: the path checks it moves (``reachability-intent``
+        when the policy has intents, ``routes-return-path``), re-judged by one region-wide
+        audit of the event's region restricted to them, since a scoped audit judges nothing
+        of theirs (SPEC §7: a route change that breaks an intent is announced within one
+        event). Adds its changes to ``answer`` (and ``answer["paths"]``); returns its errors.
+        Nothing when the event's own audit was region-wide (it judged them already)."""
+        from chalicelib.core.events import PATH_CHECKS, SETTLING_EVENTS
+
+        if scope.region_wide:
+            return []
+        moved = PATH_CHECKS if scope.checks is None else tuple(c for c in PATH_CHECKS if c in scope.checks)
+        if not self.settings.policy.intents:
+            moved = tuple(c for c in moved if c != "reachability-intent")
+        if not moved:
+            return []
+        outcome = self.audit_and_notify([scope.region], (), moved, account_id=account)
+        for kind, findings in outcome.changes_by_type().items():
+            answer["changes"][kind] += [f["id"] for f in findings]
+        answer["published"] += outcome.published
+        paths: dict[str, Any] = {"region": scope.region, "checks": list(moved)}
+        # A settling change (a pending endpoint, attachment...) is judged once more, settled.
+        recheck = QueuedAudit(account, scope.region, (), moved, attempt=1)
+        paths.update(self._recheck(recheck, outcome, settling=event_name in SETTLING_EVENTS))
+        answer["paths"] = paths
+        return [f.to_dict() for f in outcome.failures]
 
     def _recheck(self, request: QueuedAudit, outcome: Outcome, *, settling: bool = False) -> dict[str, Any]:
         """Send ``request`` (the next delayed re-audit of a scope) to the audit queue with

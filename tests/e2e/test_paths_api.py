@@ -88,13 +88,12 @@ def test_an_intent_finding_opens_and_resolves_through_the_app(
     assert ("finding.opened", "reachability-intent", lab.app_private_subnet) in deployed.messages()
 
     response = apply_fix(boto3.client("ec2", region_name=REGION), lab)
-    # The fix's event re-audits app's VPC scoped: intents are judged region-wide only, so
-    # the event leaves the intent finding as it is (never resolves what it did not judge).
-    client.lambda_.invoke("on_network_change", fix_event(lab, response, ACCOUNT, "fix-intent-1"))
-    assert ("finding.resolved", "reachability-intent", lab.app_private_subnet) not in deployed.messages()
+    # The fix's event re-audits app's VPC scoped, then the path checks region-wide: the
+    # intent finding resolves on the event (SPEC §7), and a later audit has nothing to add.
+    result = client.lambda_.invoke("on_network_change", fix_event(lab, response, ACCOUNT, "fix-intent-1")).payload
+    assert opened[0]["id"] in result["changes"]["resolved"]
+    assert ("finding.resolved", "reachability-intent", lab.app_private_subnet) in deployed.messages()
     stored = json.loads(client.http.get(f"/findings/{opened[0]['id']}").body)
-    assert stored["status"] == "OPEN"
-
-    resolved = post_audit(client)["changes"]["resolved"]
-    assert ("reachability-intent", lab.app_private_subnet) in {(f["check"], f["resource_id"]) for f in resolved}
-    assert deployed.messages() == [("finding.resolved", "reachability-intent", lab.app_private_subnet)]
+    assert stored["status"] == "RESOLVED"
+    assert post_audit(client)["changes"]["resolved"] == []
+    assert deployed.messages() == []

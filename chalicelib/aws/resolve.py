@@ -30,6 +30,9 @@ from chalicelib.core.ids import REGION_RE
 from chalicelib.core.scope import (
     ENDPOINT_SERVICE_EVENTS,
     KIND_FIELDS,
+    NETWORK_ACL_EVENTS,
+    PATH_GATEWAY_EVENTS,
+    PATH_KINDS,
     PEERING_EVENTS,
     PREFIX_LIST_EVENTS,
     REGION_CHECKS,
@@ -37,6 +40,7 @@ from chalicelib.core.scope import (
     TGW_ATTACHMENT_EVENTS,
     TGW_EVENTS,
     TGW_TABLE_EVENTS,
+    UNATTACHED_GATEWAY_EVENTS,
     VPC_CREATIONS,
     VPC_EVENTS,
     VPN_EVENTS,
@@ -147,6 +151,8 @@ class _Resolver:
             self._vpn_connection()
         elif name in TGW_TABLE_EVENTS:
             self._tgw_route_table()
+        elif name in NETWORK_ACL_EVENTS or name in PATH_GATEWAY_EVENTS:
+            self._path_data()
         elif name == "DeleteInternetGateway":
             # AWS deletes only detached gateways: no VPC changes, unless memory still ties one.
             self.subjects = list(t.igw_ids)
@@ -196,6 +202,8 @@ class _Resolver:
                 self.region(None, f"{_brief(ids)} could not be looked up")
         elif kind == "cvpn-endpoint":
             self._client_vpn(ids)
+        elif kind in PATH_KINDS:
+            self.region(REGION_CHECKS[kind], "only the path checks read it, and they judge the region")
         elif kind == "fl":
             self._flow_logs(ids)
         elif kind == "igw":
@@ -342,6 +350,23 @@ class _Resolver:
             elif isinstance(region, str) and REGION_RE.match(region):
                 self.remote.setdefault(region, {})[side["VpcId"]] = None
         return sides
+
+    # -- what only the path engine reads ------------------------------------------------
+    def _path_data(self) -> None:
+        """Network ACLs, egress-only internet gateways, virtual private gateways: the
+        path checks, region-wide (they judge nothing in a VPC-scoped audit). An attachment
+        or detachment that names its VPC moves that VPC's routes to the gateway: the VPC,
+        for every check reading routes (``on_event`` then re-judges the path checks)."""
+        t, name = self.touched, self.touched.event_name
+        self.subjects = list(t.network_acl_ids or t.acl_association_ids or t.eigw_ids or t.vgw_ids or t.named)
+        if name in PATH_GATEWAY_EVENTS and name not in UNATTACHED_GATEWAY_EVENTS and t.vpc_ids:
+            self.add(t.vpc_ids)
+            return
+        checks = checks_for_event(name)
+        if name in UNATTACHED_GATEWAY_EVENTS:
+            checks = REGION_CHECKS["vgw"]
+            self.notes.append("a virtual private gateway changes routes only while attached")
+        self.region(checks, "the path checks judge the region")
 
     # -- transit gateways ------------------------------------------------------------
     def _transit_gateway(self) -> None:

@@ -46,12 +46,11 @@ class Family:
 # Every EC2 API call that changes data a check reads (SPEC §1), by what it changes. Left
 # out on purpose: attribute changes no check reads (ModifyVpcAttribute,
 # ModifySubnetAttribute); creations that connect nothing yet (CreateInternetGateway,
-# CreateVpnGateway, CreateCustomerGateway); Client VPN target networks and routes, and the
-# static routes of VPN connections (CreateVpnConnectionRoute: virtual private gateways
-# only), which no check reads; RejectTransitGatewayPeeringAttachment (a rejected peering
-# attachment never carried routes); TGW multicast domains and policy tables, which no
-# check reads. A Direct Connect gateway's association with a transit gateway is a
-# directconnect.amazonaws.com call, outside the aws.ec2 rule (SPEC §4): the sweep judges it.
+# CreateCustomerGateway); Client VPN target networks and routes, and the static routes of
+# VPN connections (CreateVpnConnectionRoute: virtual private gateways only), which no
+# check reads; TGW multicast domains and policy tables, which no check reads. A Direct
+# Connect gateway's association with a transit gateway is a directconnect.amazonaws.com
+# call, outside the aws.ec2 rule (SPEC §4): the sweep judges it.
 FAMILIES: tuple[Family, ...] = (
     # A VPC's creation or deletion touches everything in it (a default VPC comes with
     # subnets, an internet gateway and routes).
@@ -137,14 +136,23 @@ FAMILIES: tuple[Family, ...] = (
             "DeleteTransitGatewayVpcAttachment",
             "AcceptTransitGatewayVpcAttachment",
             "RejectTransitGatewayVpcAttachment",
-            "CreateTransitGatewayPeeringAttachment",
-            "AcceptTransitGatewayPeeringAttachment",
-            "DeleteTransitGatewayPeeringAttachment",
             "CreateTransitGatewayConnect",
             "DeleteTransitGatewayConnect",
             "CreateVpnConnection",
             "ModifyVpnConnection",
             "DeleteVpnConnection",
+        ),
+    ),
+    # Peering attachments between transit gateways: attachments as above, and the peering
+    # attachments the path engine crosses gateways by (a rejected one leaves the request).
+    Family(
+        "tgw-peering-attachment",
+        frozenset({A.TGW_PEER, A.TGW_ATT, A.TGW_ASSOC, A.TGW_PROP, A.TGW_ROUTES, A.RTBS}),
+        (
+            "CreateTransitGatewayPeeringAttachment",
+            "AcceptTransitGatewayPeeringAttachment",
+            "RejectTransitGatewayPeeringAttachment",
+            "DeleteTransitGatewayPeeringAttachment",
         ),
     ),
     # A Connect peer's BGP session brings the routes its appliance announces.
@@ -205,6 +213,32 @@ FAMILIES: tuple[Family, ...] = (
             "RestoreManagedPrefixListVersion",
             "DeleteManagedPrefixList",
         ),
+    ),
+    # What only the path engine reads (SPEC §7: reachability intents, return paths), which
+    # those checks judge region-wide: network ACLs and their subnet associations...
+    Family(
+        "network-acl",
+        frozenset({A.NACLS}),
+        (
+            "CreateNetworkAcl",
+            "DeleteNetworkAcl",
+            "CreateNetworkAclEntry",
+            "ReplaceNetworkAclEntry",
+            "DeleteNetworkAclEntry",
+            "ReplaceNetworkAclAssociation",
+        ),
+    ),
+    # ... and the gateways a route can name besides those above (the routes to a deleted
+    # or detached one turn blackhole).
+    Family(
+        "egress-only-internet-gateway",
+        frozenset({A.EIGWS, A.RTBS}),
+        ("CreateEgressOnlyInternetGateway", "DeleteEgressOnlyInternetGateway"),
+    ),
+    Family(
+        "vpn-gateway",
+        frozenset({A.VGWS, A.RTBS}),
+        ("CreateVpnGateway", "DeleteVpnGateway", "AttachVpnGateway", "DetachVpnGateway"),
     ),
     # Tags: only the vpcwatch:exempt tag matters (parse_event drops the others); it may
     # concern any check of the tagged resource.
@@ -273,4 +307,11 @@ ENDPOINT_SERVICE_CHECKS = checks_reading({A.SVC, A.SVC_PERM})
 CLIENT_VPN_CHECKS = checks_reading({A.CVPN, A.CVPN_AUTH})
 ROUTE_CHECKS = checks_reading({A.RTBS})
 TGW_CHECKS = checks_reading(TGW_ACTIONS)
+NETWORK_ACL_CHECKS = checks_reading({A.NACLS})
+EGRESS_ONLY_GATEWAY_CHECKS = checks_reading({A.EIGWS})
+VPN_GATEWAY_CHECKS = checks_reading({A.VGWS})
+# The checks that judge nothing in a scoped audit (their subjects are empty there: the path
+# engine's checks, reachability-intent and routes-return-path): an event that moves them has
+# them re-judged region-wide (``EventPipeline._rejudge_paths``).
+PATH_CHECKS = tuple(spec.id for spec in REGISTRY if spec.scoped_needs is not None)
 TGW_ROUTE_TABLE_CHECKS = tuple(spec.id for spec in REGISTRY if spec.arn_kind == "transit-gateway-route-table")

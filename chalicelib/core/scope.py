@@ -29,12 +29,15 @@ from chalicelib.core.events import (
     CLIENT_VPN_CHECKS,
     DETAIL_TYPE,
     EC2_SOURCE,
+    EGRESS_ONLY_GATEWAY_CHECKS,
     ENDPOINT_SERVICE_CHECKS,
     ENVELOPE_SOURCE,
     EVENT_NAMES,
     FAMILIES,
     FLOW_LOG_CHECKS,
+    NETWORK_ACL_CHECKS,
     TAG_EVENTS,
+    VPN_GATEWAY_CHECKS,
 )
 from chalicelib.core.ids import ACCOUNT_RE, MINTED_SUFFIX, REGION_RE, TOKEN_SUFFIX
 from chalicelib.core.model import EXEMPT_TAG
@@ -71,6 +74,10 @@ class Touched:
     client_vpn_ids: tuple[str, ...] = ()
     prefix_list_ids: tuple[str, ...] = ()
     vpn_connection_ids: tuple[str, ...] = ()  # Site-to-Site VPN connections (vpn-)
+    network_acl_ids: tuple[str, ...] = ()
+    acl_association_ids: tuple[str, ...] = ()  # network ACL associations (aclassoc-)
+    eigw_ids: tuple[str, ...] = ()  # egress-only internet gateways
+    vgw_ids: tuple[str, ...] = ()  # virtual private gateways
     resource_ids: tuple[str, ...] = ()  # CreateTags / DeleteTags: every tagged resource, any kind
 
     def ids(self, kind: str) -> tuple[str, ...]:
@@ -101,6 +108,10 @@ KIND_FIELDS: dict[str, str] = {
     "cvpn-endpoint": "client_vpn_ids",
     "pl": "prefix_list_ids",
     "vpn": "vpn_connection_ids",
+    "acl": "network_acl_ids",
+    "aclassoc": "acl_association_ids",
+    "eigw": "eigw_ids",
+    "vgw": "vgw_ids",
 }
 _PREFIXES = "|".join(re.escape(p) for p in sorted(KIND_FIELDS, key=len, reverse=True))
 # Anywhere in the payload: exactly an id as AWS mints them (8 or 17 hex digits). Anchored,
@@ -321,7 +332,13 @@ REGION_CHECKS: dict[str, tuple[str, ...] | None] = {
     "fl": FLOW_LOG_CHECKS,
     "vpce-svc": ENDPOINT_SERVICE_CHECKS,
     "cvpn-endpoint": CLIENT_VPN_CHECKS,
+    # What only the path engine reads: its checks judge the region (never a VPC).
+    "acl": NETWORK_ACL_CHECKS,
+    "aclassoc": NETWORK_ACL_CHECKS,
+    "eigw": EGRESS_ONLY_GATEWAY_CHECKS,
+    "vgw": VPN_GATEWAY_CHECKS,
 }
+PATH_KINDS = frozenset({"acl", "aclassoc", "eigw", "vgw"})
 
 
 def _events_of(*families: str) -> frozenset[str]:
@@ -334,12 +351,19 @@ VPC_CREATIONS = frozenset({"CreateVpc", "CreateDefaultVpc"})  # a new VPC has no
 PEERING_EVENTS = _events_of("peering")
 TGW_EVENTS = _events_of("transit-gateway")
 VPN_EVENTS = frozenset({"CreateVpnConnection", "ModifyVpnConnection", "DeleteVpnConnection"})
-TGW_ATTACHMENT_EVENTS = _events_of("tgw-attachment", "tgw-connect-peer") - VPN_EVENTS
+TGW_ATTACHMENT_EVENTS = _events_of("tgw-attachment", "tgw-peering-attachment", "tgw-connect-peer") - VPN_EVENTS
 TGW_TABLE_EVENTS = _events_of(
     "tgw-route-table", "tgw-route", "tgw-prefix-list-reference", "tgw-association", "tgw-propagation"
 )
 ENDPOINT_SERVICE_EVENTS = _events_of("endpoint-service")
 PREFIX_LIST_EVENTS = _events_of("prefix-list")
+# Changes to what only the path engine reads. A network ACL's: its checks, region-wide. A
+# gateway's: the VPC it is attached to (whose routes to it turn active or blackhole), when
+# the event names one; else the region. AWS deletes only detached virtual private gateways
+# and a new one is attached to nothing: no route table changes, the path checks judge it.
+NETWORK_ACL_EVENTS = _events_of("network-acl")
+PATH_GATEWAY_EVENTS = _events_of("egress-only-internet-gateway", "vpn-gateway")
+UNATTACHED_GATEWAY_EVENTS = frozenset({"CreateVpnGateway", "DeleteVpnGateway"})
 
 RTB_SUBJECTS: tuple[tuple[str, ...], ...] = (("rtb",), ("rtbassoc",), ("subnet",))
 # Changes inside one VPC: the first group of kinds the event names decides. Every id of an

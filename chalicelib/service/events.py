@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.aws.accounts import RoleAssumptionError
 from chalicelib.aws.session import error_code
+from chalicelib.core.events import PATH_CHECKS, SETTLING_EVENTS
 from chalicelib.core.settling import MAX_RECHECKS, RECHECK_DELAY_SECONDS, QueuedAudit, in_flight
 from chalicelib.service.outcome import Outcome
 from chalicelib.service.record import AuditAndNotify
@@ -21,10 +22,6 @@ from chalicelib.service.record import AuditAndNotify
 log = logging.getLogger("vpcwatch.service")
 
 IN_FLIGHT_SHOWN = 50  # resources in flight an event's answer names (it is kept as the idempotency record)
-
-
-# The checks judged on paths, region-wide only (``chalicelib.core.checks.subjects``).
-PATH_CHECKS = ("reachability-intent", "routes-return-path")
 
 
 class EventPipeline(AuditAndNotify):
@@ -38,7 +35,6 @@ class EventPipeline(AuditAndNotify):
         always leaves something in flight (``SETTLING_EVENTS``), one delayed re-audit of
         the same scope goes on the audit queue (``_recheck``)."""
         from chalicelib.aws.resolve import resolve_scope
-        from chalicelib.core.events import SETTLING_EVENTS
         from chalicelib.core.scope import parse_event
 
         touched = parse_event(event)
@@ -86,29 +82,41 @@ class EventPipeline(AuditAndNotify):
             settled = self._recheck(recheck, outcome, settling=touched.event_name in SETTLING_EVENTS)
             if n == 0:
                 answer.update(settled)
-        paths = self._rejudge_paths(scope.region, account, scope.checks) if scope.region_wide or vpc_ids else None
-        if paths is not None:
-            for kind, findings in paths.changes_by_type().items():
-                answer["changes"][kind] += [f["id"] for f in findings]
-            answer["published"] += paths.published
-            errors += [f.to_dict() for f in paths.failures]
-            answer["paths_rejudged"] = True
+        if vpc_ids:  # a region-wide audit judged the path checks already
+            errors += self._rejudge_paths(touched.event_name, scope.region, account, scope.checks, answer)
         if errors:
             answer["errors"] = errors
         return answer
 
-    def _rejudge_paths(self, region: str, account: str, checks: Sequence[str] | None) -> Outcome | None:
-        """Intents and return paths are judged by region-wide audits only (a path may cross
+    def _rejudge_paths(
+        self, event_name: str, region: str, account: str, checks: Sequence[str] | None, answer: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Return paths and intents are judged by region-wide audits only (a path may cross
         any VPC of the region, which a scoped collection does not hold). So that a change
-        on an intent's path is announced within one event (SPEC §7), an event whose checks
-        include them re-judges them here, region-wide and for them alone, when the policy
-        has intents: the full audit's verdict, at the cost of one lean collection."""
-        if not self.settings.policy.intents:
-            return None
-        wanted = tuple(c for c in PATH_CHECKS if checks is None or c in checks)
+        on a path is announced within one event (SPEC §7), an event whose checks include
+        them re-judges them here, region-wide and for them alone (``reachability-intent``
+        only when the policy has intents): the full audit's verdict, at the cost of one
+        lean collection. A settling change (a pending endpoint, attachment...) is judged
+        once more, settled. Adds to ``answer`` (its changes, ``answer["paths"]``); returns
+        its errors."""
+        wanted = tuple(
+            c
+            for c in PATH_CHECKS
+            if (checks is None or c in checks) and (c != "reachability-intent" or self.settings.policy.intents)
+        )
         if not wanted:
-            return None
-        return self.audit_and_notify([region], (), wanted, account_id=account)
+            return []
+        outcome = self.audit_and_notify([region], (), wanted, account_id=account)
+        for kind, findings in outcome.changes_by_type().items():
+            answer["changes"][kind] += [f["id"] for f in findings]
+        answer["published"] += outcome.published
+        recheck = QueuedAudit(account, region, (), wanted, attempt=1)
+        answer["paths"] = {
+            "region": region,
+            "checks": list(wanted),
+            **self._recheck(recheck, outcome, settling=event_name in SETTLING_EVENTS),
+        }
+        return [f.to_dict() for f in outcome.failures]
 
     def _recheck(self, request: QueuedAudit, outcome: Outcome, *, settling: bool = False) -> dict[str, Any]:
         """Send ``request`` (the next delayed re-audit of a scope) to the audit queue with

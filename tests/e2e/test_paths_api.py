@@ -91,7 +91,7 @@ def test_an_intent_finding_opens_and_resolves_through_the_app(
     # The fix's event re-audits app's VPC, and (the policy has intents, the event moves
     # routing) re-judges the region's intents region-wide: resolved within one event.
     answer = client.lambda_.invoke("on_network_change", fix_event(lab, response, ACCOUNT, "fix-intent-1")).payload
-    assert answer["paths_rejudged"] is True
+    assert answer["paths"]["checks"] == ["routes-return-path", "reachability-intent"]
     assert opened[0]["id"] in answer["changes"]["resolved"]
     assert ("finding.resolved", "reachability-intent", lab.app_private_subnet) in deployed.messages()
     stored = json.loads(client.http.get(f"/findings/{opened[0]['id']}").body)

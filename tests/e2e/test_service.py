@@ -525,3 +525,54 @@ def test_a_cross_region_peering_is_one_finding_re_audited_from_either_side(deplo
     found = [(f["region"], f["vpc_id"]) for f in body["findings"] if f["resource_id"] == pcx]
     assert found == [(REGION, lab.app_vpc)]
     assert not [m for m in deployed.messages() if m[2] == pcx]  # the same finding: nothing new announced
+
+
+def test_an_intent_finding_resolves_and_reopens_within_one_event(
+    deployed: Deployed, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SPEC §7: intents are checked on every audit. The fix's event (CreateVpcEndpoint,
+    re-audited in app's VPC) re-judges the path checks region-wide, so the lab's S3 intent
+    resolves on it; a route change that then sends S3 through a NAT reopens it."""
+    from vpcwatch_tools.demo import INTENT, demo_policy
+
+    lab = deployed.lab
+    monkeypatch.setenv("POLICY", json.dumps(demo_policy(lab)))
+    monkeypatch.setattr(app_module, "_service", None)  # re-read the policy
+    intent_key = ("reachability-intent", lab.app_private_subnet)
+    opened = [f for f in post_audit(client)["changes"]["opened"] if (f["check"], f["resource_id"]) == intent_key]
+    assert len(opened) == 1 and opened[0]["evidence"]["intent"] == INTENT
+    finding_id = opened[0]["id"]
+    deployed.messages()
+
+    ec2 = boto3.client("ec2", region_name=REGION)
+    response = apply_fix(ec2, lab)
+    result = client.lambda_.invoke("on_network_change", fix_event(lab, response, ACCOUNT, "fix-paths-1")).payload
+    assert result["scope"] == {"region": REGION, "vpc_ids": [lab.app_vpc], "region_wide": False}
+    assert result["paths"]["checks"] == ["routes-return-path", "reachability-intent"]
+    assert finding_id in result["changes"]["resolved"]
+    assert ("finding.resolved", *intent_key) in deployed.messages()
+    assert json.loads(client.http.get(f"/findings/{finding_id}").body)["status"] == "RESOLVED"
+
+    # The endpoint goes: S3 is blocked again (moto keeps the route to the deleted
+    # endpoint; AWS removes it), and the deletion's event alone reopens the intent.
+    endpoint = response["VpcEndpoint"]["VpcEndpointId"]
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint])
+    event = cloudtrail_event(
+        "DeleteVpcEndpoints",
+        {"DeleteVpcEndpointsRequest": {"VpcEndpointId": {"tag": 1, "content": endpoint}}},
+        {"DeleteVpcEndpointsResponse": {"xmlns": "http://ec2.amazonaws.com/doc/2016-11-15/", "unsuccessful": ""}},
+        account_id=ACCOUNT,
+        region=REGION,
+        event_id="delete-endpoint-1",
+    )
+    result = client.lambda_.invoke("on_network_change", event).payload
+    assert result["scope"]["vpc_ids"] == [lab.app_vpc] and "paths" in result  # scoped, then the paths
+    assert finding_id in result["changes"]["reopened"]
+    assert ("finding.reopened", *intent_key) in deployed.messages()
+    stored = json.loads(client.http.get(f"/findings/{finding_id}").body)
+    assert (stored["status"], stored["evidence"]["verdict"]) == ("OPEN", "unreachable")
+
+
+def test_without_intents_an_event_rejudges_only_return_paths(deployed: Deployed, client: Client) -> None:
+    result = client.lambda_.invoke("on_network_change", route_event(deployed.lab)).payload
+    assert result["paths"]["checks"] == ["routes-return-path"]  # the policy has no intent

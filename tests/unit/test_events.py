@@ -189,6 +189,8 @@ def test_every_event_belongs_to_one_family_and_has_a_plan() -> None:
         | scope.TGW_TABLE_EVENTS
         | scope.ENDPOINT_SERVICE_EVENTS
         | scope.PREFIX_LIST_EVENTS
+        | scope.NETWORK_ACL_EVENTS
+        | scope.PATH_GATEWAY_EVENTS
         | set(scope.SUBJECTS)
         | {"DeleteInternetGateway"}
     )
@@ -203,17 +205,10 @@ def test_families_name_their_data_as_ec2_read_actions() -> None:
         service, operation = action.split(":")
         assert service == "ec2" and operation in operations, action
         assert operation.startswith(("Describe", "Get", "Search")), action
-    # Every action a check needs is one some family changes: no check is left to the sweep.
-    # Known gap (issue 11, phase 2b: intents re-evaluated on events): the calls that change
-    # what only the path checks read have no event family yet, so the sweep re-judges them.
-    pending = {
-        "ec2:DescribeNetworkAcls",
-        "ec2:DescribeEgressOnlyInternetGateways",
-        "ec2:DescribeVpnGateways",
-        "ec2:DescribeTransitGatewayPeeringAttachments",
-    }
+    # Every action a check needs is one some family changes: no check is left to the sweep
+    # (the path checks' network ACLs, gateways and TGW peering attachments included).
     needed = {a for spec in REGISTRY for a in spec.needs}
-    assert needed - actions == pending - actions, needed - actions
+    assert needed <= actions, needed - actions
 
 
 @pytest.mark.parametrize("name", EVENT_NAMES)
@@ -439,6 +434,7 @@ def test_ids_are_classified_by_exact_prefix() -> None:
             "r": "subnet-0123456789abcdef0",
             "s": "vpn-0123456789abcdef0",
             "t": ["tgw-connect-peer-0123456789abcdef0", "vgw-0123456789abcdef0", "cgw-0123456789abcdef0"],
+            "u": ["acl-0123456789abcdef0", "aclassoc-0123456789abcdef0", "eigw-0123456789abcdef0"],
         },
         "Description": "vpc-0fedcba9876543210",
     }
@@ -461,6 +457,10 @@ def test_ids_are_classified_by_exact_prefix() -> None:
         "peering_ids": ["pcx-0123456789abcdef0"],
         "subnet_ids": ["subnet-0123456789abcdef0"],
         "vpn_connection_ids": ["vpn-0123456789abcdef0"],
+        "vgw_ids": ["vgw-0123456789abcdef0"],
+        "network_acl_ids": ["acl-0123456789abcdef0"],
+        "acl_association_ids": ["aclassoc-0123456789abcdef0"],
+        "eigw_ids": ["eigw-0123456789abcdef0"],
     }
 
 
@@ -661,6 +661,85 @@ def test_endpoint_service_and_prefix_list_changes_need_the_region_without_a_call
     assert (pl.region_wide, pl.checks) == (True, checks_for_event("ModifyManagedPrefixList"))
     assert pl.checks and set(pl.checks) == readers("ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries")
     assert ec2.calls == []
+
+
+def test_the_path_only_data_has_families_that_rerun_the_path_checks() -> None:
+    """Network ACLs, egress-only internet gateways, virtual private gateways and TGW
+    peering attachments: only the path engine reads them, and their calls re-run its checks."""
+    assert events.PATH_CHECKS == ("routes-return-path", "reachability-intent")
+    assert events.NETWORK_ACL_CHECKS == ("reachability-intent",)  # routes-return-path judges routes only
+    for name in (
+        "CreateNetworkAclEntry",
+        "ReplaceNetworkAclEntry",
+        "DeleteNetworkAclEntry",
+        "ReplaceNetworkAclAssociation",
+    ):
+        assert FAMILY_OF_EVENT[name].name == "network-acl"
+        assert checks_for_event(name) == ("reachability-intent",)
+    for name in ("CreateEgressOnlyInternetGateway", "AttachVpnGateway", "RejectTransitGatewayPeeringAttachment"):
+        assert set(events.PATH_CHECKS) <= set(checks_for_event(name) or ())
+        assert name in EVENT_PATTERN["detail"]["eventName"]
+    assert "ec2:DescribeTransitGatewayPeeringAttachments" in (
+        FAMILY_OF_EVENT["AcceptTransitGatewayPeeringAttachment"].changes or ()
+    )
+
+
+def test_a_network_acl_change_needs_the_region_for_the_intents_without_a_call() -> None:
+    ec2 = FakeEc2({})
+    for name, ids in (
+        ("CreateNetworkAclEntry", {"network_acl_ids": ("acl-1",)}),
+        ("ReplaceNetworkAclAssociation", {"network_acl_ids": ("acl-1",), "acl_association_ids": ("aclassoc-1",)}),
+        ("DeleteNetworkAcl", {}),
+    ):
+        scope = resolve_scope(touched(name, **ids), ec2, {})
+        assert (scope.vpc_ids, scope.region_wide, scope.checks) == ((), True, ("reachability-intent",)), name
+    assert ec2.calls == []
+
+
+def test_a_gateway_change_is_its_vpc_when_named_else_the_region() -> None:
+    ec2 = FakeEc2({})
+    attach = resolve_scope(touched("AttachVpnGateway", vpc_ids=("vpc-1",), vgw_ids=("vgw-1",)), ec2, {})
+    assert (attach.vpc_ids, attach.region_wide, attach.checks) == (
+        ("vpc-1",),
+        False,
+        checks_for_event("AttachVpnGateway"),
+    )
+    eigw = resolve_scope(touched("DeleteEgressOnlyInternetGateway", eigw_ids=("eigw-1",)), ec2, {})
+    assert (eigw.region_wide, eigw.checks) == (True, checks_for_event("DeleteEgressOnlyInternetGateway"))
+    assert "routes-no-blackhole" in (eigw.checks or ())  # its routes turn blackhole
+    for name in ("CreateVpnGateway", "DeleteVpnGateway"):  # detached: no route table changes
+        vgw = resolve_scope(touched(name, vgw_ids=("vgw-1",)), ec2, {})
+        assert (vgw.region_wide, vgw.checks) == (True, events.VPN_GATEWAY_CHECKS), name
+    tagged = resolve_scope(touched("CreateTags", network_acl_ids=("acl-1",), resource_ids=("acl-1",)), ec2, {})
+    assert (tagged.region_wide, tagged.checks) == (True, ("reachability-intent",))
+    assert ec2.calls == []
+
+
+def test_a_tgw_peering_attachment_is_resolved_as_an_attachment() -> None:
+    ec2 = FakeEc2(
+        {
+            "describe_transit_gateway_attachments": {
+                "TransitGatewayAttachments": [
+                    {
+                        "TransitGatewayAttachmentId": "tgw-attach-9",
+                        "TransitGatewayId": "tgw-1",
+                        "ResourceType": "peering",
+                    },
+                    {
+                        "TransitGatewayAttachmentId": "tgw-attach-1",
+                        "TransitGatewayId": "tgw-1",
+                        "ResourceType": "vpc",
+                        "ResourceId": "vpc-1",
+                    },
+                ]
+            }
+        }
+    )
+    scope = resolve_scope(
+        touched("RejectTransitGatewayPeeringAttachment", tgw_attachment_ids=("tgw-attach-9",)), ec2, {}
+    )
+    assert (scope.vpc_ids, scope.region_wide) == (("vpc-1",), False)
+    assert scope.checks == checks_for_event("RejectTransitGatewayPeeringAttachment")
 
 
 def test_a_restricted_region_need_and_vpcs_make_a_full_region_audit() -> None:

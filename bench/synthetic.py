@@ -34,16 +34,21 @@ def _cidr(n: int) -> str:
     return f"{ipaddress.IPv4Address(base)}/{20 if n < 4096 else 24}"
 
 
-def synthetic_snapshot(vpcs: int, routes: int, attachments: int, route_tables_per_tgw: int = 4) -> NetworkSnapshot:
+def synthetic_snapshot(
+    vpcs: int, routes: int, attachments: int, route_tables_per_tgw: int = 4, private_tables: int = 1
+) -> NetworkSnapshot:
+    """``routes`` spread over the private tables; each VPC has a main (public) table and
+    ``private_tables`` private ones, each with its own subnet."""
+    width = private_tables + 1  # subnets and route tables per VPC
     vpc_ids = [f"vpc-{i:017x}" for i in range(vpcs)]
     cidrs = [_cidr(i) for i in range(vpcs)]
     vpc_records = tuple(Vpc(v, ACCOUNT, (c,)) for v, c in zip(vpc_ids, cidrs, strict=True))
     subnets = []
+    split = (width - 1).bit_length()  # prefix bits that give every subnet its own range
     for i, (v, c) in enumerate(zip(vpc_ids, cidrs, strict=True)):
-        net = ipaddress.ip_network(c)
-        halves = list(net.subnets(prefixlen_diff=1))
-        subnets.append(Subnet(f"subnet-{2 * i:017x}", v, ACCOUNT, str(halves[0])))
-        subnets.append(Subnet(f"subnet-{2 * i + 1:017x}", v, ACCOUNT, str(halves[1])))
+        ranges = ipaddress.ip_network(c).subnets(prefixlen_diff=split)
+        for j, net in zip(range(width), ranges, strict=False):
+            subnets.append(Subnet(f"subnet-{width * i + j:017x}", v, ACCOUNT, str(net)))
     peerings = tuple(
         Peering(
             f"pcx-{i:017x}",
@@ -71,23 +76,28 @@ def synthetic_snapshot(vpcs: int, routes: int, attachments: int, route_tables_pe
     tgw_route_tables = tuple(
         TgwRouteTable(rtb, tgw.tgw_id, propagations=tuple(a.attachment_id for a in atts)) for rtb in tgw_tables
     )
-    # Each VPC gets a main table (public half) and a private table; routes spread over them.
-    per_table = max(1, routes // max(1, vpcs))
+    # Each VPC gets a main table (public subnet) and private tables; routes spread over them.
+    per_table = max(1, routes // max(1, vpcs * private_tables))
     tables = []
     for i, v in enumerate(vpc_ids):
-        rs = [Route(cidrs[i], "local", origin="CreateRouteTable")]
-        for k in range(per_table - 1):
-            peer = (i + k + 1) % vpcs
-            target = peerings[(peer // 2) % len(peerings)].peering_id if k % 2 else tgw.tgw_id
-            rs.append(Route(cidrs[peer], target))
-        tables.append(RouteTable(f"rtb-{2 * i:017x}", v, ACCOUNT, True, (), (Route("0.0.0.0/0", "igw-1"),)))
-        tables.append(
-            RouteTable(f"rtb-{2 * i + 1:017x}", v, ACCOUNT, False, (subnets[2 * i + 1].subnet_id,), tuple(rs))
-        )
+        tables.append(RouteTable(f"rtb-{width * i:017x}", v, ACCOUNT, True, (), (Route("0.0.0.0/0", "igw-1"),)))
+        for j in range(1, width):
+            rs = [Route(cidrs[i], "local", origin="CreateRouteTable")]
+            for k in range(per_table - 1):
+                peer = (i + (j - 1) * per_table + k + 1) % vpcs
+                target = peerings[(peer // 2) % len(peerings)].peering_id if k % 2 else tgw.tgw_id
+                rs.append(Route(cidrs[peer], target))
+            subnet = subnets[width * i + j].subnet_id
+            tables.append(RouteTable(f"rtb-{width * i + j:017x}", v, ACCOUNT, False, (subnet,), tuple(rs)))
     flow_logs = tuple(FlowLog(f"fl-{i:017x}", v, "ALL", "ACTIVE", "SUCCESS") for i, v in enumerate(vpc_ids) if i % 2)
     endpoints = tuple(
         VpcEndpoint(
-            f"vpce-{i:017x}", v, f"com.amazonaws.{REGION}.s3", "Gateway", "available", (f"rtb-{2 * i + 1:017x}",)
+            f"vpce-{i:017x}",
+            v,
+            f"com.amazonaws.{REGION}.s3",
+            "Gateway",
+            "available",
+            tuple(f"rtb-{width * i + j:017x}" for j in range(1, width)),
         )
         for i, v in enumerate(vpc_ids)
         if i % 3

@@ -595,15 +595,18 @@ def test_a_new_attachment_enqueues_one_delayed_reaudit_of_its_scope(org: Org) ->
     assert checks and "tgw-routes-non-overlapping" in checks
     message = {"account_id": member, "region": REGION, "vpc_ids": [vpc], "checks": list(checks), "attempt": 1}
     assert answer["recheck"] == {"queued": True, "delay_seconds": RECHECK_DELAY_SECONDS, "message": message}
-    [params] = sent
-    assert params["QueueUrl"] == org.env["AUDIT_QUEUE_URL"] and params["DelaySeconds"] == RECHECK_DELAY_SECONDS
-    assert json.loads(params["MessageBody"]) == message
-    assert delayed(org) == 1 and drain(org) == []  # not visible before its delay
+    # And one region-wide re-judge of the return paths the settled attachment may move.
+    paths = {"account_id": member, "region": REGION, "vpc_ids": [], "checks": ["routes-return-path"], "attempt": 1}
+    assert answer["paths"]["recheck"]["message"] == paths
+    assert [json.loads(p["MessageBody"]) for p in sent] == [message, paths]
+    for params in sent:
+        assert params["QueueUrl"] == org.env["AUDIT_QUEUE_URL"] and params["DelaySeconds"] == RECHECK_DELAY_SECONDS
+    assert delayed(org) == 2 and drain(org) == []  # not visible before their delay
     # The worker audits that scope in that account; moto's attachment is already available.
     worked = service.work([message])
     assert worked["errors"] == [] and worked["rechecks"] == []
     assert worked["audited"] == [{"account_id": member, "region": REGION, "vpc_ids": [vpc], "attempt": 1}]
-    assert len(sent) == 1
+    assert len(sent) == 2
     assert {f.account_id for f in stored(service, vpc)} == {member}
     assert stored(service, org.vpcs[(ACCOUNT, REGION)]) == []  # nothing of ours was audited
 
@@ -639,7 +642,9 @@ def test_the_worker_reaudits_while_something_is_in_flight_at_most_max_times(
             [message] = worked["rechecks"]
         else:
             assert worked["rechecks"] == []
-    assert [json.loads(p["MessageBody"])["attempt"] for p in sent] == list(range(1, MAX_RECHECKS + 1))
+    scoped = [json.loads(p["MessageBody"]) for p in sent if json.loads(p["MessageBody"])["vpc_ids"]]
+    assert [m["attempt"] for m in scoped] == list(range(1, MAX_RECHECKS + 1))
+    assert answer["paths"]["recheck"]["queued"]  # and the region's return paths, once, by the event
     assert {p["DelaySeconds"] for p in sent} == {RECHECK_DELAY_SECONDS}
     assert f"still in flight after {MAX_RECHECKS} delayed re-audits" in caplog.text
     # Once accepted, the next re-audit finds it settled and stops.

@@ -6,6 +6,7 @@ endpoint that resolves several findings at once). The landscapes are the benchma
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import boto3
@@ -88,6 +89,16 @@ def service(session: boto3.session.Session, gateway: list[str]) -> Service:
     return Service(settings, session=session)
 
 
+def return_path_rejudge(session: boto3.session.Session, pipeline: Service) -> dict[str, int]:
+    """The EC2 requests, by operation, of what an event that moves routes adds to its scoped
+    re-audit: one region-wide audit of routes-return-path alone (a return path may cross
+    any VPC of the region), measured by making that audit again."""
+    meter = Meter()
+    meter.attach(session)
+    pipeline.audit_and_notify([REGION], (), ("routes-return-path",))
+    return {op: n for (service_name, op), n in meter.take().items() if service_name == "ec2"}
+
+
 def spoke(session: boto3.session.Session, tables: int) -> Spoke:
     ec2 = session.client("ec2", region_name=REGION)
     remove_default_vpc(ec2)
@@ -98,7 +109,8 @@ def test_a_route_change_re_audit_makes_six_ec2_requests(session: boto3.session.S
     """The route change of issue 9: a default route to the internet gateway makes a private
     table public, which resolves its two gateway-endpoint findings (S3, DynamoDB). The
     re-audit describes the VPC and its peer at once (DescribeVpcs), then what the routes
-    name (the internet gateway, the peering)."""
+    name (the internet gateway, the peering); then routes-return-path is re-judged
+    region-wide (a route change may break a reply's way back)."""
     meter = Meter()
     meter.attach(session)  # before any client is made: each client copies the session's handlers
     landscape = spoke(session, 1)
@@ -109,8 +121,9 @@ def test_a_route_change_re_audit_makes_six_ec2_requests(session: boto3.session.S
     answer = pipeline.on_event(event)
     requests = meter.take()
     assert len(answer["changes"]["resolved"]) == 2
-    ec2 = {op: n for (service_name, op), n in requests.items() if service_name == "ec2"}
-    assert ec2 == {
+    assert answer["paths"]["checks"] == ["routes-return-path"]
+    ec2 = Counter({op: n for (service_name, op), n in requests.items() if service_name == "ec2"})
+    scoped = {
         "DescribeVpcs": 1,
         "DescribeSubnets": 1,
         "DescribeRouteTables": 1,
@@ -118,6 +131,9 @@ def test_a_route_change_re_audit_makes_six_ec2_requests(session: boto3.session.S
         "DescribeVpcEndpoints": 1,
         "DescribeVpcPeeringConnections": 1,
     }
+    rejudge = return_path_rejudge(session, pipeline)
+    assert set(rejudge.values()) == {1}  # one request per resource type the check reads
+    assert ec2 == Counter(scoped) + Counter(rejudge)
 
 
 @pytest.mark.parametrize("tables", [1, 5])
@@ -125,8 +141,9 @@ def test_the_ec2_requests_of_an_event_do_not_grow_with_the_findings_it_moves(
     session: boto3.session.Session, tables: int
 ) -> None:
     """An S3 gateway endpoint on every private table of a VPC resolves one finding per table:
-    five EC2 requests whatever their number (the DynamoDB and SNS requests are the store's
-    and the publisher's; bench/bench_event.py prints them)."""
+    five EC2 requests whatever their number, and one per resource type for the return
+    paths' re-judge (the DynamoDB and SNS requests are the store's and the publisher's;
+    bench/bench_event.py prints them)."""
     meter = Meter()
     meter.attach(session)
     landscape = spoke(session, tables)
@@ -137,4 +154,6 @@ def test_the_ec2_requests_of_an_event_do_not_grow_with_the_findings_it_moves(
     answer = pipeline.on_event(event)
     requests = meter.take()
     assert len(answer["changes"]["resolved"]) == tables
-    assert by_service(requests)["ec2"] == 5
+    rejudge = return_path_rejudge(session, pipeline)
+    assert set(rejudge.values()) == {1}  # one request per resource type, whatever the number of tables
+    assert by_service(requests)["ec2"] == 5 + sum(rejudge.values())

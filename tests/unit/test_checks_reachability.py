@@ -296,3 +296,42 @@ def test_every_source_cidr_is_named_and_scoped_audits_judge_nothing() -> None:
     (violation,) = return_paths(both)
     assert violation.evidence["source_cidrs"] == ["10.0.1.0/24", "10.0.2.0/24"]
     assert return_paths(dataclasses.replace(snapshot, scope_vpc_ids=("vpc-b",))) == []
+
+
+@pytest.mark.parametrize(
+    ("routes", "crossing"),
+    [
+        # the peering route holds the whole subnet
+        ((("10.1.0.0/16", "pcx-ab"),), "10.1.0.0/16 -> pcx-ab"),
+        # an exact route to the subnet; the longest prefix wins over the VPC's range
+        ((("10.1.0.0/16", "pcx-ab"), ("10.1.1.0/24", "pcx-ab")), "10.1.1.0/24 -> pcx-ab"),
+        # a more specific route elsewhere takes the subnet's addresses: nothing crosses
+        ((("10.1.0.0/16", "pcx-ab"), ("10.1.1.0/24", "igw-a")), None),
+        # a route narrower than the subnet sends only part of it: the subnet is not sent across
+        ((("10.1.1.0/26", "pcx-ab"),), None),
+        # a route wider than the VPC holds the subnet too
+        ((("10.0.0.0/8", "pcx-ab"),), "10.0.0.0/8 -> pcx-ab"),
+        # a route to an address range no subnet lies in
+        ((("10.2.0.0/16", "pcx-ab"),), None),
+    ],
+    ids=["vpc-range", "exact-subnet", "more-specific-elsewhere", "narrower-than-subnet", "supernet", "no-subnet"],
+)
+def test_the_forward_routes_that_send_a_subnet_across(
+    routes: tuple[tuple[str, str], ...], crossing: str | None
+) -> None:
+    """Which subnets of other VPCs a table sends across a peering (found by address, then
+    confirmed by the table's longest-prefix match): vpc-b's table has no route back."""
+    snapshot = with_routes(only_a1(forward_only_peering()), "rtb-a")
+    tables = tuple(
+        dataclasses.replace(t, routes=(Route("10.0.0.0/16", "local"), *(Route(*r) for r in routes)))
+        if t.route_table_id == "rtb-a"
+        else t
+        for t in snapshot.route_tables
+    )
+    found = return_paths(dataclasses.replace(snapshot, route_tables=tables))
+    if crossing is None:
+        assert found == []
+        return
+    (violation,) = found
+    assert violation.evidence["routes"] == [crossing]
+    assert violation.evidence["destination_subnet_ids"] == ["subnet-b1"]

@@ -10,6 +10,7 @@ cross-region peering or TGW peering) is ``unknown``.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typing import Any
 
 from chalicelib.core.intents import Intent
 from chalicelib.core.model import NetworkSnapshot, RouteTable, Subnet, Violation
-from chalicelib.core.netmath import parse
+from chalicelib.core.netmath import Block, parse
 from chalicelib.core.paths import UNKNOWN, UNREACHABLE, PathIndex, PathQueryError, PathResult
 from chalicelib.core.policy import Policy
 
@@ -124,17 +125,52 @@ def _routing_only(snapshot: NetworkSnapshot) -> NetworkSnapshot:
     return dataclasses.replace(snapshot, network_acls=())
 
 
-def _crossing_route(index: PathIndex, snapshot: NetworkSnapshot, table: RouteTable, subnet: Subnet) -> str | None:
-    """The route of ``table`` that sends ``subnet``'s address across a peering or a transit
-    gateway ("10.1.0.0/16 -> pcx-..."), or None."""
-    block = parse(subnet.cidr) if subnet.cidr else None
-    if block is None:
-        return None
-    hit = index.regions[snapshot.region].route_lookup(table).lpm.lookup(block)
-    if hit is None or hit[1].route.target_kind not in CROSSING_TARGETS:
-        return None
-    route = hit[1].route
-    return f"{route.destination} -> {route.target}"
+class _SubnetsByAddress:
+    """The snapshot's subnets by IPv4 block, sorted by first address, so the subnets that
+    lie inside a route's destination are found by bisection rather than by scanning every
+    subnet for every route table (which made this check quadratic in large regions)."""
+
+    def __init__(self, snapshot: NetworkSnapshot) -> None:
+        # A subnet's rank: its place in the order the check reports in (VPC id, then subnet).
+        ranked = [s for vpc_id in sorted(snapshot.subnets_by_vpc) for s in snapshot.subnets_by_vpc[vpc_id]]
+        held: list[tuple[Block, int, Subnet]] = []
+        for rank, subnet in enumerate(ranked):
+            block = parse(subnet.cidr) if subnet.cidr else None
+            if block is not None and block.version == 4:
+                held.append((block, rank, subnet))
+        held.sort(key=lambda h: h[0].first)
+        self._held = held
+        self._firsts = [h[0].first for h in held]
+
+    def within(self, block: Block) -> Iterator[tuple[Block, int, Subnet]]:
+        """(CIDR block, rank, subnet) of every subnet whose CIDR lies inside ``block``."""
+        start = bisect.bisect_left(self._firsts, block.first)
+        end = bisect.bisect_right(self._firsts, block.last)
+        for held in self._held[start:end]:
+            if held[0].last <= block.last:
+                yield held
+
+
+def _crossing(
+    index: PathIndex, snapshot: NetworkSnapshot, table: RouteTable, subnets: _SubnetsByAddress
+) -> list[tuple[Subnet, str]]:
+    """The subnets of other VPCs whose whole CIDR ``table`` sends across a peering or a
+    transit gateway, each with that route ("10.1.0.0/16 -> pcx-..."), in report order. Only
+    the subnets inside a crossing route's destination can be sent across by it; each is
+    confirmed by the table's longest-prefix match (a more specific route may win)."""
+    lpm = index.regions[snapshot.region].route_lookup(table).lpm
+    candidates: dict[str, tuple[Block, int, Subnet]] = {}
+    for block, entry in lpm.entries(4):
+        if entry.route.target_kind in CROSSING_TARGETS:
+            for held in subnets.within(block):
+                if held[2].vpc_id != table.vpc_id:
+                    candidates[held[2].subnet_id] = held
+    crossing: list[tuple[int, Subnet, str]] = []
+    for subnet_block, rank, subnet in candidates.values():
+        hit = lpm.lookup(subnet_block)
+        if hit is not None and hit[1].route.target_kind in CROSSING_TARGETS:
+            crossing.append((rank, subnet, f"{hit[1].route.destination} -> {hit[1].route.target}"))
+    return [(subnet, route) for _, subnet, route in sorted(crossing, key=lambda c: c[0])]
 
 
 def check_routes_return_path(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
@@ -143,7 +179,7 @@ def check_routes_return_path(snapshot: NetworkSnapshot, policy: Policy) -> Itera
         return
     snapshot = _routing_only(snapshot)
     index = PathIndex([snapshot])
-    by_vpc = snapshot.subnets_by_vpc
+    subnets = _SubnetsByAddress(snapshot)
     # (return table, forward table) -> what was lost: the forward routes, sources, destinations
     lost: dict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"routes": set(), "source_cidrs": set(), "destination_subnet_ids": set(), "blocked_at": None}
@@ -155,15 +191,7 @@ def check_routes_return_path(snapshot: NetworkSnapshot, policy: Policy) -> Itera
         sources = [s for s in (snapshot.subnet_by_id[i] for i in served) if s.cidr]
         if not sources:
             continue
-        # The subnets of other VPCs this table sends across a peering or a transit gateway.
-        crossing: list[tuple[Subnet, str]] = []
-        for vpc_id in sorted(by_vpc):
-            if vpc_id == table.vpc_id:
-                continue
-            for subnet in by_vpc[vpc_id]:
-                route = _crossing_route(index, snapshot, table, subnet)
-                if route is not None:
-                    crossing.append((subnet, route))
+        crossing = _crossing(index, snapshot, table, subnets)
         for source in sources:
             for destination, route in crossing:
                 result = index.trace(source.subnet_id, destination.subnet_id, "all", None)

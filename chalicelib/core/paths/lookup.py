@@ -3,6 +3,7 @@ down, so a lookup costs one masked dict probe per distinct prefix length (a hand
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 from chalicelib.core.netmath import Block
@@ -43,6 +44,14 @@ class Lpm(Generic[T]):
         if held is None or rank < held[0]:
             table[block.first] = (rank, value)
         self._lengths = None
+
+    def entries(self, version: int) -> Iterator[tuple[Block, T]]:
+        """Every block of ``version`` held, with the value a lookup of exactly it answers."""
+        size_bits = _BITS[version]
+        for length, table in self._by_length[version].items():
+            size = 1 << (size_bits - length)
+            for first, (_, value) in table.items():
+                yield Block(version, first, first + size - 1), value
 
     def lookup(self, query: Block) -> tuple[Block, T] | None:
         lengths = self._lengths

@@ -7,9 +7,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, find, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.core.checks.reachability import (
+    CROSSING_TARGETS,
+    _crossing,
+    _SubnetsByAddress,
+    check_routes_return_path,
+)
 from chalicelib.core.model import (
     InternetGateway,
     NatGateway,
@@ -28,7 +34,9 @@ from chalicelib.core.model import (
     Vpc,
     VpcEndpoint,
 )
+from chalicelib.core.netmath import parse
 from chalicelib.core.paths import PathIndex, PathQueryError, PathResult
+from chalicelib.core.policy import Policy
 from chalicelib.core.states import is_live
 
 pytestmark = pytest.mark.property
@@ -175,3 +183,59 @@ def test_a_reachable_path_passes_only_live_resources(snapshot: NetworkSnapshot, 
         passed = [h.resource_id for h in (*result.hops, *result.return_hops)]
         assert set(passed) <= live, (set(passed) - live, result.to_json())
         assert result.blocked_at is None
+
+
+# ---------------------------------------------------------------------------------
+# routes-return-path: the subnets a table sends across, found by address, agree with
+# testing every subnet; every finding is a path that arrives and cannot reply
+# ---------------------------------------------------------------------------------
+
+
+def _crossing_by_scan(snapshot: NetworkSnapshot, table: RouteTable) -> list[tuple[str, str]]:
+    """The reference: every subnet of another VPC, looked up in the table's LPM."""
+    lpm = PathIndex([snapshot]).regions[REGION].route_lookup(table).lpm
+    found = []
+    for vpc_id in sorted(snapshot.subnets_by_vpc):
+        for subnet in snapshot.subnets_by_vpc[vpc_id]:
+            block = parse(subnet.cidr) if subnet.cidr else None
+            if vpc_id == table.vpc_id or block is None:
+                continue
+            hit = lpm.lookup(block)
+            if hit is not None and hit[1].route.target_kind in CROSSING_TARGETS:
+                found.append((subnet.subnet_id, f"{hit[1].route.destination} -> {hit[1].route.target}"))
+    return found
+
+
+@SETTINGS
+@given(landscapes())
+def test_the_subnets_a_table_sends_across_are_those_a_scan_finds(snapshot: NetworkSnapshot) -> None:
+    index, by_address = PathIndex([snapshot]), _SubnetsByAddress(snapshot)
+    for table in snapshot.route_tables:
+        found = [(s.subnet_id, route) for s, route in _crossing(index, snapshot, table, by_address)]
+        assert found == _crossing_by_scan(snapshot, table)
+
+
+@SETTINGS
+@given(landscapes())
+def test_a_missing_return_path_is_a_path_that_arrives_and_cannot_reply(snapshot: NetworkSnapshot) -> None:
+    routing = dataclasses.replace(snapshot, network_acls=())
+    for violation in check_routes_return_path(snapshot, Policy()):
+        forward = routing.route_table_by_id[violation.evidence["forward_table"]]
+        sources = [s for s in routing.subnets if routing.effective_route_table.get(s.subnet_id) is forward]
+        for destination in violation.evidence["destination_subnet_ids"]:
+            results = [PathIndex([routing]).trace(s.subnet_id, destination, "all", None) for s in sources]
+            assert any(r.verdict == "unreachable" and r.blocked_at is not None for r in results)
+            # the forward path arrived: the reply is what is lost
+            assert any(any(h.resource_id == destination for h in r.hops) for r in results)
+            back = routing.effective_route_table[destination]
+            assert back.route_table_id == violation.resource_id
+
+
+def test_generated_landscapes_do_have_missing_return_paths() -> None:
+    """The two properties above are not vacuous: the landscapes include return paths lost."""
+    found = find(
+        landscapes(),
+        lambda s: any(True for _ in check_routes_return_path(s, Policy())),
+        settings=settings(max_examples=500, database=None, suppress_health_check=list(HealthCheck)),
+    )
+    assert list(check_routes_return_path(found, Policy()))

@@ -194,3 +194,19 @@ def test_without_a_highlight_the_svg_is_unchanged(snapshot: NetworkSnapshot) -> 
     lit = topology.build([snapshot], findings, highlight=path).svg
     stripped = lit.replace(PATH_STYLE, "").replace(" on-path path-blocked", "").replace(" on-path", "")
     assert stripped == plain.svg
+
+
+def test_a_blocking_hop_the_diagram_does_not_draw_marks_its_vpc() -> None:
+    """The replies leave vpc-a's public subnet through its internet gateway (no element of
+    the diagram): vpc-a's card is drawn blocked; the drawn hops keep their own marks."""
+    snapshot = peered()
+    path = PathIndex([snapshot]).trace("subnet-b1", "subnet-a2", "tcp", 443)
+    assert path.blocked_at is not None and path.blocked_at.resource_id == "igw-a"
+    diagram = topology.build([snapshot], [], highlight=path)
+    classes = classes_of(diagram.svg)
+    assert {"on-path", "path-blocked"} <= classes["vpc-a"] and "vpc-a" in diagram.highlighted
+    assert "path-blocked" not in classes["vpc-b"] and "path-blocked" not in classes["rtb-b"]
+    # a blocking hop that is drawn marks only itself
+    tgw = tgw_snapshot()
+    lit = classes_of(topology.build([tgw], [], highlight=PathIndex([tgw]).trace("subnet-a1", "subnet-b1")).svg)
+    assert not any("path-blocked" in lit[v] for v in ("vpc-a", "vpc-b"))

@@ -29,12 +29,13 @@ attachments, the findings per resource), ``layout`` where (positions, sizes, lin
 A path (``highlight``, a ``PathResult`` of the path engine) can be drawn on top: every
 element it passes (route tables, TGW route tables and their buses, attachments, peerings,
 gateway endpoints) gets the class ``on-path``, the hop that drops it ``path-blocked`` as
-well. Without one, the SVG is exactly what it would be without the option.
+well (its VPC's card, when the hop is no element of the diagram). Without one, the SVG
+is exactly what it would be without the option.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from chalicelib.core.model import Finding, NetworkSnapshot
@@ -71,13 +72,34 @@ class Diagram:
     highlighted: frozenset[str] = frozenset()  # the resource ids drawn as on the highlighted path
 
 
-def path_marks(result: PathResult) -> dict[str, str]:
+def path_marks(
+    result: PathResult, drawn: Set[str] = frozenset(), vpc_of: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Resource id -> how it is drawn: every hop forward and back on the path, and the
-    blocking hop (drawn blocked even when it is also an ordinary hop)."""
+    blocking hop (drawn blocked even when it is also an ordinary hop). A blocking hop that
+    is no element of the diagram (a network ACL, subnet, internet or NAT gateway) marks
+    its VPC's card blocked instead (``vpc_of``), so the break is never invisible."""
     marks = {h.resource_id: ON_PATH for h in (*result.hops, *result.return_hops) if h.resource_id}
-    if result.blocked_at is not None and result.blocked_at.resource_id:
-        marks[result.blocked_at.resource_id] = BLOCKED
+    blocked = result.blocked_at.resource_id if result.blocked_at is not None else ""
+    if blocked:
+        marks[blocked] = BLOCKED
+        if vpc_of is not None and blocked not in drawn and blocked in vpc_of:
+            marks[vpc_of[blocked]] = BLOCKED
     return marks
+
+
+def _vpc_of(snapshots: Sequence[NetworkSnapshot]) -> dict[str, str]:
+    """The VPC of each resource a path may pass that the diagram draws no element for."""
+    vpc_of: dict[str, str] = {}
+    for s in snapshots:
+        vpc_of.update({x.subnet_id: x.vpc_id for x in s.subnets})
+        vpc_of.update({x.network_acl_id: x.vpc_id for x in s.network_acls})
+        vpc_of.update({x.nat_gateway_id: x.vpc_id for x in s.nat_gateways})
+        vpc_of.update({x.endpoint_id: x.vpc_id for x in s.vpc_endpoints})
+        vpc_of.update({g.gateway_id: g.vpc_ids[0] for g in s.internet_gateways if g.vpc_ids})
+        vpc_of.update({g.gateway_id: g.vpc_ids[0] for g in s.egress_only_internet_gateways if g.vpc_ids})
+        vpc_of.update({g.gateway_id: g.vpc_ids[0] for g in s.vpn_gateways if g.vpc_ids})
+    return vpc_of
 
 
 def build(
@@ -92,14 +114,16 @@ def build(
         boxes[placed.card.key] = placed.box
         boxes.update(placed.row_box)
     edges = layout.edges
-    svg, highlighted = draw(view, layout, path_marks(highlight) if highlight is not None else None)
+    drawn = frozenset(view.drawn | {e.resource for e in edges})
+    marks = path_marks(highlight, drawn, _vpc_of(snapshots)) if highlight is not None else None
+    svg, highlighted = draw(view, layout, marks)
     return Diagram(
         width=layout.width,
         height=layout.height,
         boxes=boxes,
         columns={column.view.region: column.box for column in layout.columns},
         edges=edges,
-        drawn=frozenset(view.drawn | {e.resource for e in edges}),
+        drawn=drawn,
         svg=svg,
         highlighted=highlighted,
     )

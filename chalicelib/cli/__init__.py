@@ -31,6 +31,15 @@ class UsageError(Exception):
     """Bad input or environment: one line on stderr, exit 2."""
 
 
+def write_output(text: str, path: str | None, stdout: TextIO) -> None:
+    """A report to ``--output``'s file, or to standard output."""
+    if path:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        stdout.write(text)
+
+
 def _region(value: str) -> str:
     if not REGION_RE.match(value):
         raise argparse.ArgumentTypeError(f"not a region name: {value!r}")
@@ -208,11 +217,7 @@ def run_audit_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) 
         text = render_html(result, intents=policy.intents)
     else:
         text = RENDERERS[args.format](result)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        stdout.write(text)
+    write_output(text, args.output, stdout)
     if not result.complete:
         for snapshot in result.snapshots:
             if snapshot.region in unavailable:

@@ -112,11 +112,9 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         duration_ms=int((time.perf_counter() - started) * 1000),
     )
     text = PLAN_RENDERERS[args.format](result)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        stdout.write(text)
+    from chalicelib.cli import write_output
+
+    write_output(text, args.output, stdout)
     for snapshot in before:
         for e in snapshot.errors:
             stderr.write(f"vpcwatch: could not collect {e.action} in {e.region}: {e.code}\n")

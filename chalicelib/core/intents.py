@@ -9,12 +9,12 @@ policy; ``sources`` / ``destinations`` pick subnets out of a snapshot. Pure.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core.model import NetworkSnapshot, RouteTable, Subnet
+from chalicelib.core.netmath import is_ip_address
 
 EXPECTATIONS = ("reachable", "private", "unreachable")
 SUBNET_KINDS = ("private", "public", "all")
@@ -144,18 +144,10 @@ def parse_selector(raw: Any, where: str) -> Selector:
     )
 
 
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def parse_destination(value: Any, where: str) -> str:
     """A ``vpcwatch path`` destination, checked for its form (what it names is the audit's)."""
     if isinstance(value, str):
-        if value in NAMED_DESTINATIONS or _is_address(value):
+        if value in NAMED_DESTINATIONS or is_ip_address(value):
             return value
         if value.startswith("subnet-") and len(value) > len("subnet-"):
             return value

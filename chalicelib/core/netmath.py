@@ -75,6 +75,15 @@ def parse(cidr: str) -> Block | None:
     return Block(net.version, int(net.network_address), int(net.broadcast_address))
 
 
+def is_ip_address(text: str) -> bool:
+    """An IPv4 or IPv6 address (no prefix length)."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def contains(outer: str, inner: str) -> bool:
     bo, bi = parse(outer), parse(inner)
     if bo is None or bi is None or bo.version != bi.version:

@@ -20,11 +20,11 @@ from html import escape
 
 from chalicelib.core.audit import AuditResult, NotEvaluated
 from chalicelib.core.checks import CHECK_BY_ID
-from chalicelib.core.checks.reachability import PUBLIC_HOPS, audited_source_subnets
+from chalicelib.core.checks.reachability import PUBLIC_HOPS, audited_source_subnets, intent_questions, trace_intent
 from chalicelib.core.fixes import fix_for
 from chalicelib.core.intents import Intent
 from chalicelib.core.model import CollectionError, Finding, NetworkSnapshot, Severity
-from chalicelib.core.paths import UNKNOWN, Hop, PathIndex, PathQueryError, PathResult
+from chalicelib.core.paths import UNKNOWN, Hop, PathIndex, PathResult
 from chalicelib.render import topology
 
 # Forbids every fetch: the page can only use what it carries inline.
@@ -314,25 +314,18 @@ def judge_intents(snapshots: Sequence[NetworkSnapshot], intents: Sequence[Intent
     verdicts: list[IntentVerdict] = []
     for intent in intents:
         for snapshot in snapshots:
-            subjects = audited_source_subnets(snapshot)
-            if not subjects:
-                continue
-            index = indexes.setdefault(snapshot.region, PathIndex([snapshot]))
-            destinations = intent.destinations(snapshot)
-            for source in intent.sources(snapshot):
-                if source.subnet_id not in subjects:
-                    continue
-                for destination in destinations:
-                    if destination == source.subnet_id:
-                        continue
-                    pair = (intent, snapshot.region, source.subnet_id, source.vpc_id, destination)
-                    try:
-                        result = index.trace(source.subnet_id, destination, intent.protocol, intent.port)
-                    except PathQueryError as exc:
-                        verdicts.append(IntentVerdict(*pair, holds=False, result=None, reason=str(exc)))
-                        continue
-                    holds = intent.holds(result.verdict, result.private)
-                    verdicts.append(IntentVerdict(*pair, holds=holds, result=result))
+            for source, destination in intent_questions(intent, snapshot):
+                index = indexes.get(snapshot.region)
+                if index is None:
+                    index = indexes[snapshot.region] = PathIndex([snapshot])
+                pair = (intent, snapshot.region, source.subnet_id, source.vpc_id, destination)
+                result = trace_intent(index, intent, source.subnet_id, destination)
+                if isinstance(result, str):
+                    verdicts.append(IntentVerdict(*pair, holds=False, result=None, reason=result))
+                else:
+                    verdicts.append(
+                        IntentVerdict(*pair, holds=intent.holds(result.verdict, result.private), result=result)
+                    )
     return verdicts
 
 

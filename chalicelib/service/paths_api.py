@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any
 
 from chalicelib.core.ids import MINTED_SUFFIX, REGION_RE
 from chalicelib.core.model import NetworkSnapshot
+from chalicelib.core.netmath import is_ip_address
 from chalicelib.core.paths import PROTOCOLS, PathIndex, PathQueryError
 from chalicelib.service.api import ApiError
 
@@ -28,14 +28,6 @@ class PathQuery:
     region: str | None = None
 
 
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def parse_paths_query(params: Mapping[str, str] | None) -> PathQuery:
     params = params or {}
     for key in params:
@@ -44,14 +36,14 @@ def parse_paths_query(params: Mapping[str, str] | None) -> PathQuery:
     source = params.get("from")
     if not source:
         raise ApiError("from", "required: a subnet id or an IP address inside a subnet")
-    if not (SUBNET_RE.match(source) or _is_address(source)):
+    if not (SUBNET_RE.match(source) or is_ip_address(source)):
         raise ApiError("from", f"{source!r} is neither a subnet id nor an IP address")
     destination = params.get("to")
     if not destination:
         raise ApiError("to", "required: a subnet id, an IP address, s3, dynamodb, internet or service:NAME")
     if not (
         SUBNET_RE.match(destination)
-        or _is_address(destination)
+        or is_ip_address(destination)
         or destination in ("s3", "dynamodb", "internet")
         or SERVICE_RE.match(destination)
     ):

@@ -52,7 +52,21 @@ def audited_return_tables(snapshot: NetworkSnapshot) -> frozenset[str]:
 # ---------------------------------------------------------------------------------
 
 
-def _trace(index: PathIndex, intent: Intent, source: str, destination: str) -> PathResult | str:
+def intent_questions(intent: Intent, snapshot: NetworkSnapshot) -> Iterator[tuple[Subnet, str]]:
+    """The (source subnet, destination) pairs ``intent`` asks about in ``snapshot``: each
+    audited source subnet it picks, with each of its destinations but the subnet itself."""
+    subjects = audited_source_subnets(snapshot)
+    if not subjects:
+        return
+    destinations = intent.destinations(snapshot)
+    for source in intent.sources(snapshot):
+        if source.subnet_id in subjects:
+            for destination in destinations:
+                if destination != source.subnet_id:  # a subnet reaches itself: not a question of routing
+                    yield source, destination
+
+
+def trace_intent(index: PathIndex, intent: Intent, source: str, destination: str) -> PathResult | str:
     """The path, or why it could not be asked (a destination that names nothing here)."""
     try:
         return index.trace(source, destination, intent.protocol, intent.port)
@@ -66,25 +80,18 @@ def _public_hop(result: PathResult) -> dict[str, str] | None:
 
 
 def check_reachability_intent(snapshot: NetworkSnapshot, policy: Policy) -> Iterator[Violation]:
-    subjects = audited_source_subnets(snapshot)
-    if not policy.intents or not subjects:
+    if not policy.intents or not audited_source_subnets(snapshot):
         return
     index = PathIndex([snapshot])
     for intent in policy.intents:
-        destinations = intent.destinations(snapshot)
-        for source in intent.sources(snapshot):
-            if source.subnet_id not in subjects:
-                continue
-            for destination in destinations:
-                if destination == source.subnet_id:
-                    continue  # a subnet reaches itself: not a question of routing
-                violation = _judge(index, intent, source, destination)
-                if violation is not None:
-                    yield violation
+        for source, destination in intent_questions(intent, snapshot):
+            violation = _judge(index, intent, source, destination)
+            if violation is not None:
+                yield violation
 
 
 def _judge(index: PathIndex, intent: Intent, source: Subnet, destination: str) -> Violation | None:
-    answer = _trace(index, intent, source.subnet_id, destination)
+    answer = trace_intent(index, intent, source.subnet_id, destination)
     evidence: dict[str, Any] = {
         "intent": intent.name,
         "expect": intent.expect,

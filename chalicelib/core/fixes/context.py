@@ -179,29 +179,30 @@ def _q(value: str) -> str:
     return shlex.quote(value)
 
 
+# A route destination's option in each fix format: the CLI, Terraform, CloudFormation.
+_DESTINATION_OPTIONS = {
+    "prefix-list": ("--destination-prefix-list-id", "destination_prefix_list_id", "DestinationPrefixListId"),
+    "ipv6": ("--destination-ipv6-cidr-block", "destination_ipv6_cidr_block", "DestinationIpv6CidrBlock"),
+    "ipv4": ("--destination-cidr-block", "destination_cidr_block", "DestinationCidrBlock"),
+}
+
+
+def _destination_options(destination: str) -> tuple[str, str, str]:
+    kind = "prefix-list" if destination.startswith("pl-") else "ipv6" if ":" in destination else "ipv4"
+    return _DESTINATION_OPTIONS[kind]
+
+
 def _destination_flag(destination: str) -> str:
     """The create-route / delete-route option for a destination."""
-    if destination.startswith("pl-"):
-        return f"--destination-prefix-list-id {destination}"
-    if ":" in destination:
-        return f"--destination-ipv6-cidr-block {destination}"
-    return f"--destination-cidr-block {destination}"
+    return f"{_destination_options(destination)[0]} {destination}"
 
 
 def _tf_destination(destination: str) -> str:
-    if destination.startswith("pl-"):
-        return f'destination_prefix_list_id = "{destination}"'
-    if ":" in destination:
-        return f'destination_ipv6_cidr_block = "{destination}"'
-    return f'destination_cidr_block = "{destination}"'
+    return f'{_destination_options(destination)[1]} = "{destination}"'
 
 
 def _cfn_destination(destination: str) -> str:
-    if destination.startswith("pl-"):
-        return f"DestinationPrefixListId: {destination}"
-    if ":" in destination:
-        return f"DestinationIpv6CidrBlock: {destination}"
-    return f"DestinationCidrBlock: {destination}"
+    return f"{_destination_options(destination)[2]}: {destination}"
 
 
 def _route_target_flag(target: str) -> str:
